@@ -32,8 +32,16 @@ struct NarInfo {
 
   // Validates every field (store paths, hashes, sizes, duplicate keys).
   static Result<NarInfo> parse(std::string_view text, std::string_view store_dir);
+  // The checks parse() applies to the whole record, for a NarInfo built from
+  // other input (e.g. an upload request) before it is rendered: valid store
+  // dir, store path, references and deriver; non-empty URL; non-zero NarSize;
+  // no control characters in free-text fields; non-empty signatures.
+  Status validate(std::string_view store_dir) const;
   // Renders in Nix's key order: StorePath URL Compression FileHash FileSize
-  // NarHash NarSize References Deriver System Sig* CA.
+  // NarHash NarSize References Deriver System Sig* CA. Absent optional
+  // fields are omitted, but "References: " is always written (with a trailing
+  // space when empty). References and Sigs come out sorted and de-duplicated,
+  // as Nix keeps them in sets. Call validate() first on untrusted fields.
   std::string render(std::string_view store_dir) const;
   // "1;<storePath>;<sha256:nix-base32>;<narSize>;<sorted full refs, comma-joined>"
   std::string fingerprint(std::string_view store_dir) const;

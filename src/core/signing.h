@@ -2,7 +2,8 @@
 
 // ed25519 keys in Nix's text form (libsodium underneath):
 // secret "name:base64(64 bytes)", public "name:base64(32 bytes)",
-// signatures "name:base64(64 bytes)".
+// signatures "name:base64(64 bytes)". Key parsers ignore trailing whitespace
+// (a key file's final newline).
 
 #include <array>
 #include <cstdint>

@@ -1,0 +1,112 @@
+#include <zstd.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "codec/codec.h"
+#include "codec/decompressors.h"
+
+namespace garret::codec {
+namespace {
+
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* p) const { ZSTD_freeDCtx(p); }
+};
+struct CCtxDeleter {
+  void operator()(ZSTD_CCtx* p) const { ZSTD_freeCCtx(p); }
+};
+
+class ZstdDecompressor final : public Decompressor {
+ public:
+  ZstdDecompressor(Sink& next, std::uint64_t max_output)
+      : Decompressor(next, max_output), ctx_(ZSTD_createDCtx()) {}
+
+ private:
+  Status decode(ByteSpan in) override {
+    if (!ctx_) return makeError(ErrorCode::kInternal, "ZSTD_createDCtx failed");
+    ZSTD_inBuffer input{in.data(), in.size(), 0};
+    ZSTD_outBuffer output{};
+    // A full output buffer may mean more output is pending inside zstd.
+    do {
+      output = ZSTD_outBuffer{out(), outSize(), 0};
+      std::size_t before = input.pos;
+      std::size_t ret = ZSTD_decompressStream(ctx_.get(), &output, &input);
+      if (ZSTD_isError(ret)) {
+        return invalid(std::string("corrupt zstd data: ") + ZSTD_getErrorName(ret));
+      }
+      // Once a frame is fully decoded, zstd starts the next one on its own;
+      // a call with no progress says nothing about frame boundaries.
+      if (input.pos != before || output.pos != 0) frame_done_ = ret == 0;
+      GARRET_TRY(emit(output.pos));
+    } while (input.pos < input.size || output.pos == output.size);
+    return {};
+  }
+
+  Status end() override {
+    GARRET_TRY(decode({}));
+    if (!frame_done_) return invalid("truncated zstd stream");
+    return {};
+  }
+
+  std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx_;
+  bool frame_done_ = false;
+};
+
+class ZstdCompressor final : public Sink {
+ public:
+  ZstdCompressor(Sink& next, int level)
+      : next_(next), ctx_(ZSTD_createCCtx()), out_(ZSTD_CStreamOutSize()) {
+    if (!ctx_) return;
+    ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_compressionLevel, std::clamp(level, 1, 19));
+    ZSTD_CCtx_setParameter(ctx_.get(), ZSTD_c_checksumFlag, 1);
+  }
+
+  Status write(ByteSpan data) override {
+    if (!failure_.ok()) return failure_;
+    failure_ = compress(data, ZSTD_e_continue);
+    return failure_;
+  }
+
+  Status finish() override {
+    if (!failure_.ok()) return failure_;
+    failure_ = compress({}, ZSTD_e_end);
+    if (failure_.ok()) failure_ = next_.finish();
+    return failure_;
+  }
+
+ private:
+  Status compress(ByteSpan in, ZSTD_EndDirective mode) {
+    if (!ctx_) return makeError(ErrorCode::kInternal, "ZSTD_createCCtx failed");
+    ZSTD_inBuffer input{in.data(), in.size(), 0};
+    for (;;) {
+      ZSTD_outBuffer output{out_.data(), out_.size(), 0};
+      std::size_t ret = ZSTD_compressStream2(ctx_.get(), &output, &input, mode);
+      if (ZSTD_isError(ret)) {
+        return makeError(ErrorCode::kInternal,
+                         std::string("zstd compression failed: ") + ZSTD_getErrorName(ret));
+      }
+      if (output.pos > 0) {
+        GARRET_TRY(next_.write(ByteSpan(out_.data(), output.pos)));
+      }
+      bool done = mode == ZSTD_e_end ? ret == 0 : input.pos == input.size;
+      if (done) return {};
+    }
+  }
+
+  Sink& next_;
+  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx_;
+  std::vector<std::uint8_t> out_;
+  Status failure_;
+};
+
+}  // namespace
+
+std::unique_ptr<Sink> makeZstdDecompressor(Sink& next, std::uint64_t max_output) {
+  return std::make_unique<ZstdDecompressor>(next, max_output);
+}
+
+std::unique_ptr<Sink> makeZstdCompressor(Sink& next, int level) {
+  return std::make_unique<ZstdCompressor>(next, level);
+}
+
+}  // namespace garret::codec

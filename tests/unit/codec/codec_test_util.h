@@ -1,0 +1,126 @@
+#pragma once
+
+// Helpers for codec tests: sinks that record output, piecewise feeding,
+// temp dirs and running the compression CLIs.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include "core/stream.h"
+
+namespace garret::codec::testing {
+
+// Records everything written, the largest piece and finish() calls.
+class CollectingSink final : public Sink {
+ public:
+  Status write(ByteSpan data) override {
+    data_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    max_piece_ = std::max(max_piece_, data.size());
+    return {};
+  }
+  Status finish() override {
+    ++finishes_;
+    return {};
+  }
+  const std::string& data() const { return data_; }
+  std::size_t maxPiece() const { return max_piece_; }
+  int finishes() const { return finishes_; }
+
+ private:
+  std::string data_;
+  std::size_t max_piece_ = 0;
+  int finishes_ = 0;
+};
+
+// Writes `data` in pieces of random size in [1, max_piece], then finishes.
+inline Status feedRandomly(Sink& sink, std::string_view data, std::uint32_t seed,
+                           std::size_t max_piece) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::size_t> piece(1, max_piece);
+  while (!data.empty()) {
+    std::size_t n = std::min(piece(rng), data.size());
+    GARRET_TRY(sink.write(asBytes(data.substr(0, n))));
+    data.remove_prefix(n);
+  }
+  return sink.finish();
+}
+
+inline Status feedWhole(Sink& sink, std::string_view data) {
+  GARRET_TRY(sink.write(asBytes(data)));
+  return sink.finish();
+}
+
+// Half random bytes, half repetitive text: compresses somewhat, and expands
+// to several output chunks.
+inline std::string sampleData(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string out;
+  out.reserve(n);
+  while (out.size() < n) {
+    if (rng() % 2) {
+      for (int i = 0; i < 512 && out.size() < n; ++i) out.push_back(static_cast<char>(rng()));
+    } else {
+      std::string line = "line " + std::to_string(rng() % 100) + " of some text\n";
+      for (int i = 0; i < 40 && out.size() < n; ++i) out += line;
+    }
+  }
+  out.resize(n);
+  return out;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "garret-codec-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data()) ? tmpl : std::string();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string readFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void writeFile(const std::filesystem::path& path, std::string_view data) {
+  std::ofstream(path, std::ios::binary)
+      .write(data.data(), static_cast<std::streamsize>(data.size()));
+}
+
+// Runs `tool` (e.g. "xz -c") on `input` through files in a temp dir; `ok`
+// is false if the tool is missing or fails.
+inline std::string runFilter(const std::string& tool, std::string_view input, bool& ok) {
+  TempDir dir;
+  std::filesystem::path in = dir.path() / "in";
+  std::filesystem::path out = dir.path() / "out";
+  writeFile(in, input);
+  std::string command = tool + " < '" + in.string() + "' > '" + out.string() + "' 2>/dev/null";
+  ok = std::system(command.c_str()) == 0;
+  return readFile(out);
+}
+
+inline bool haveTool(const std::string& name) {
+  std::string command = "command -v " + name + " >/dev/null 2>&1";
+  return std::system(command.c_str()) == 0;
+}
+
+}  // namespace garret::codec::testing

@@ -1,0 +1,136 @@
+#pragma once
+
+// Helpers for NAR tests: a tiny NAR writer, piecewise feeding, temp dirs and
+// running the Nix CLI.
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/stream.h"
+
+namespace garret::nar::testing {
+
+// str(s): u64 little-endian length, bytes, zero padding to a multiple of 8.
+inline std::string narString(std::string_view s) {
+  std::string out;
+  std::uint64_t n = s.size();
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  out.append(s);
+  out.append((8 - s.size() % 8) % 8, '\0');
+  return out;
+}
+
+// Concatenates str(t) for every token.
+inline std::string narStrings(const std::vector<std::string>& tokens) {
+  std::string out;
+  for (const std::string& t : tokens) out += narString(t);
+  return out;
+}
+
+inline std::string regularNode(std::string_view contents, bool executable = false) {
+  std::string out = narStrings({"(", "type", "regular"});
+  if (executable) out += narStrings({"executable", ""});
+  return out + narString("contents") + narString(contents) + narString(")");
+}
+
+inline std::string symlinkNode(std::string_view target) {
+  return narStrings({"(", "type", "symlink", "target", std::string(target), ")"});
+}
+
+// Entries are written in the given order (tests pass unsorted ones on purpose).
+inline std::string directoryNode(const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::string out = narStrings({"(", "type", "directory"});
+  for (const auto& [name, node] : entries) {
+    out += narStrings({"entry", "(", "name", name, "node"}) + node + narString(")");
+  }
+  return out + narString(")");
+}
+
+inline std::string nar(std::string_view root_node) {
+  return narString("nix-archive-1") + std::string(root_node);
+}
+
+// Feeds `data` to `sink` in pieces of random size in [1, max_piece], then
+// finishes it; returns the first error.
+inline Status feedRandomly(Sink& sink, std::string_view data, std::uint32_t seed,
+                           std::size_t max_piece) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<std::size_t> piece(1, max_piece);
+  while (!data.empty()) {
+    std::size_t n = std::min(piece(rng), data.size());
+    GARRET_TRY(sink.write(asBytes(data.substr(0, n))));
+    data.remove_prefix(n);
+  }
+  return sink.finish();
+}
+
+inline Status feedWhole(Sink& sink, std::string_view data) {
+  GARRET_TRY(sink.write(asBytes(data)));
+  return sink.finish();
+}
+
+// Records everything written and whether finish() was called.
+class CollectingSink final : public Sink {
+ public:
+  Status write(ByteSpan data) override {
+    data_.append(reinterpret_cast<const char*>(data.data()), data.size());
+    ++writes_;
+    return {};
+  }
+  Status finish() override {
+    ++finishes_;
+    return {};
+  }
+  const std::string& data() const { return data_; }
+  int writes() const { return writes_; }
+  int finishes() const { return finishes_; }
+
+ private:
+  std::string data_;
+  int writes_ = 0;
+  int finishes_ = 0;
+};
+
+// A fresh directory under the system temp dir, removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "garret-nar-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data()) ? tmpl : std::string();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs a shell command and returns its stdout; `ok` is false on a non-zero
+// exit status.
+inline std::string runCommand(const std::string& command, bool& ok) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    ok = false;
+    return out;
+  }
+  char buf[65536];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  ok = pclose(pipe) == 0;
+  return out;
+}
+
+}  // namespace garret::nar::testing
