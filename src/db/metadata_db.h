@@ -105,6 +105,7 @@ class MetadataDb {
   // (the caller then discards its own blob), else the inserted row.
   virtual Result<NarRecord> insertNar(const NarRecord& nar) = 0;
   virtual Result<std::optional<NarRecord>> findNarByHash(const Hash& nar_hash) = 0;
+  virtual Result<std::optional<NarRecord>> findNarById(std::int64_t nar_id) = 0;
 
   // Staged uploads: put replaces an existing row with the same key.
   virtual Status putStaged(const StagedUpload& staged) = 0;

@@ -56,5 +56,8 @@ class BlobStore {
 };
 
 bool isValidBlobKey(std::string_view key);
+// A list() prefix: empty, or key characters whose part up to the last '/'
+// is a valid key ("nar/", "nar/ab", "nar/ab/cd").
+bool isValidBlobPrefix(std::string_view prefix);
 
 }  // namespace garret::storage

@@ -1,0 +1,380 @@
+#include "cache/cache_service.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "core/narinfo.h"
+#include "core/store_path.h"
+
+namespace garret::cache {
+
+namespace {
+
+std::string pathKey(std::int64_t cache_id, std::string_view hash) {
+  return std::to_string(cache_id) + "/" + std::string(hash);
+}
+
+// Splits "<hash>.nar<ext>" into the hash text and the compression.
+struct NarFileName {
+  std::string hash_text;
+  codec::Compression compression;
+};
+
+Result<NarFileName> parseNarFileName(std::string_view file_name) {
+  auto dot = file_name.find(".nar");
+  if (dot == std::string_view::npos || dot == 0) {
+    return invalid("NAR file name must look like <FileHash>.nar[.xz|.zst|.bz2]: " +
+                   std::string(file_name));
+  }
+  auto compression = codec::compressionFromFileName(file_name);
+  if (!compression) {
+    return invalid("unsupported NAR compression in " + std::string(file_name) +
+                   " (supported: none, xz, zstd, bzip2; push with ?compression=zstd)");
+  }
+  return NarFileName{std::string(file_name.substr(0, dot)), *compression};
+}
+
+constexpr std::int64_t kNeverExpires = std::numeric_limits<std::int64_t>::max();
+
+std::string servedFileName(const db::NarRecord& nar) {
+  auto c = codec::compressionFromName(nar.compression);
+  std::string_view ext = c.ok() ? codec::compressionExtension(*c) : "";
+  return nar.file_hash.toNixBase32() + ".nar" + std::string(ext);
+}
+
+}  // namespace
+
+bool isValidCacheName(std::string_view name) {
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (name.empty() || name.size() > 50 || !alnum(name[0])) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '+'; });
+}
+
+CacheService::CacheService(db::MetadataDb& db, storage::BlobStore& blobs, const Clock& clock,
+                           ServiceOptions options)
+    : db_(db), blobs_(blobs), clock_(clock), options_(std::move(options)) {}
+
+CacheService::~CacheService() = default;
+
+// ---- caches
+
+Result<CachePtr> CacheService::makeView(db::CacheRecord record) const {
+  GARRET_ASSIGN_OR_RETURN(SecretKey key, SecretKey::parse(record.keypair));
+  auto view = std::make_shared<CacheView>(CacheView{std::move(record), key, ""});
+  view->public_key = view->key.publicKey().toString();
+  return CachePtr(view);
+}
+
+void CacheService::remember(const CachePtr& view) {
+  std::lock_guard lock(mu_);
+  caches_[view->record.name] = view;
+}
+
+void CacheService::forget(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = caches_.find(std::string(name));
+  if (it == caches_.end()) return;
+  // Rendered narinfos carry the old key and settings: drop this cache's.
+  std::string prefix = std::to_string(it->second->record.id) + "/";
+  std::erase_if(narinfos_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
+  caches_.erase(it);
+}
+
+CachePtr CacheService::cachedCache(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = caches_.find(std::string(name));
+  return it == caches_.end() ? nullptr : it->second;
+}
+
+Result<CachePtr> CacheService::findCache(std::string_view name) {
+  if (auto hit = cachedCache(name)) return hit;
+  if (!isValidCacheName(name)) return CachePtr();
+  GARRET_ASSIGN_OR_RETURN(auto record, db_.findCache(name));
+  if (!record) return CachePtr();
+  GARRET_ASSIGN_OR_RETURN(CachePtr view, makeView(std::move(*record)));
+  remember(view);
+  return view;
+}
+
+Result<std::vector<CachePtr>> CacheService::listCaches() {
+  GARRET_ASSIGN_OR_RETURN(auto records, db_.listCaches());
+  std::vector<CachePtr> out;
+  for (auto& r : records) {
+    GARRET_ASSIGN_OR_RETURN(CachePtr view, makeView(std::move(r)));
+    out.push_back(std::move(view));
+  }
+  return out;
+}
+
+namespace {
+
+Status applySettings(db::CacheRecord& r, const CacheSettings& s, std::string_view key_name) {
+  if (s.keypair) {
+    if (s.keypair->empty()) {
+      GARRET_ASSIGN_OR_RETURN(SecretKey key, SecretKey::generate(key_name));
+      r.keypair = key.toString();
+    } else {
+      GARRET_ASSIGN_OR_RETURN(SecretKey key, SecretKey::parse(*s.keypair));
+      r.keypair = key.toString();
+    }
+  }
+  if (s.is_public) r.is_public = *s.is_public;
+  if (s.store_dir) {
+    if (!isValidStoreDir(*s.store_dir)) return invalid("invalid store_dir: " + *s.store_dir);
+    r.store_dir = *s.store_dir;
+  }
+  if (s.priority) r.priority = *s.priority;
+  if (s.upstream_cache_key_names) r.upstream_cache_key_names = *s.upstream_cache_key_names;
+  if (s.retention_period) {
+    if (*s.retention_period && **s.retention_period < 0) {
+      return invalid("retention_period must not be negative");
+    }
+    r.retention_period = *s.retention_period;
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<CachePtr> CacheService::createCache(std::string_view name, const CacheSettings& settings) {
+  if (!isValidCacheName(name)) {
+    return invalid("invalid cache name \"" + std::string(name) +
+                   "\": use 1-50 of A-Z a-z 0-9 - _ +, starting with a letter or digit");
+  }
+  db::CacheRecord record;
+  record.name = std::string(name);
+  CacheSettings s = settings;
+  if (!s.keypair) s.keypair = "";
+  GARRET_TRY(applySettings(record, s, options_.signing_key_prefix + record.name + "-1"));
+  record.created_at = clock_.now();
+  GARRET_ASSIGN_OR_RETURN(auto created, db_.createCache(record));
+  forget(name);
+  return makeView(std::move(created));
+}
+
+Result<CachePtr> CacheService::updateCache(std::string_view name, const CacheSettings& settings) {
+  GARRET_ASSIGN_OR_RETURN(CachePtr current, findCache(name));
+  if (!current) return notFound("no such cache: " + std::string(name));
+  db::CacheRecord record = current->record;
+  // A regenerated key keeps the naming scheme but bumps its generation.
+  std::string key_name = options_.signing_key_prefix + record.name + "-" +
+                         std::to_string(clock_.now());
+  GARRET_TRY(applySettings(record, settings, key_name));
+  GARRET_TRY(db_.updateCache(record));
+  forget(name);
+  return makeView(std::move(record));
+}
+
+Status CacheService::deleteCache(std::string_view name) {
+  GARRET_ASSIGN_OR_RETURN(CachePtr current, findCache(name));
+  if (!current) return notFound("no such cache: " + std::string(name));
+  GARRET_TRY(db_.deleteCache(current->record.id, options_.soft_delete_caches, clock_.now()));
+  forget(name);
+  return {};
+}
+
+// ---- read path
+
+Lookup CacheService::cachedNarInfo(const CacheView& cache, std::string_view hash,
+                                   std::string* text) const {
+  std::lock_guard lock(mu_);
+  auto it = narinfos_.find(pathKey(cache.record.id, hash));
+  if (it == narinfos_.end()) return Lookup::kUnknown;
+  if (it->second.empty()) return Lookup::kMissing;
+  *text = it->second;
+  return Lookup::kFound;
+}
+
+std::string CacheService::renderNarInfo(const CacheView& cache,
+                                        const db::ObjectWithNar& found) const {
+  const auto& o = found.object;
+  const auto& n = found.nar;
+  std::string_view store_dir = cache.record.store_dir;
+  NarInfo info;
+  auto path = StorePath::parseFull(o.store_path, store_dir);
+  if (path.ok()) info.store_path = *path;
+  info.url = "nar/" + servedFileName(n);
+  info.compression = n.compression;
+  info.file_hash = n.file_hash;
+  info.file_size = n.file_size;
+  info.nar_hash = n.nar_hash;
+  info.nar_size = n.nar_size;
+  info.references = o.references;
+  std::sort(info.references.begin(), info.references.end());
+  if (!o.deriver.empty()) info.deriver = o.deriver;
+  if (!o.system.empty()) info.system = o.system;
+  if (!o.ca.empty()) info.ca = o.ca;
+  info.sigs.push_back(cache.key.sign(info.fingerprint(store_dir)));
+  for (const auto& sig : o.sigs) {
+    if (!sig.starts_with(cache.key.name() + ":")) info.sigs.push_back(sig);
+  }
+  return info.render(store_dir);
+}
+
+Result<std::optional<std::string>> CacheService::narInfo(const CacheView& cache,
+                                                         std::string_view hash) {
+  std::string text;
+  switch (cachedNarInfo(cache, hash, &text)) {
+    case Lookup::kFound: return std::optional<std::string>(std::move(text));
+    case Lookup::kMissing: return std::optional<std::string>();
+    case Lookup::kUnknown: break;
+  }
+  GARRET_ASSIGN_OR_RETURN(auto found, db_.findObject(cache.record.id, hash));
+  std::optional<std::string> out;
+  if (found) out = renderNarInfo(cache, *found);
+  std::lock_guard lock(mu_);
+  if (narinfos_.size() >= options_.narinfo_cache_entries) narinfos_.clear();
+  narinfos_[pathKey(cache.record.id, hash)] = out.value_or(std::string());
+  return out;
+}
+
+void CacheService::invalidatePath(std::int64_t cache_id, std::string_view hash) {
+  std::lock_guard lock(mu_);
+  narinfos_.erase(pathKey(cache_id, hash));
+}
+
+Result<std::optional<db::NarRecord>> CacheService::narForFile(const CacheView& cache,
+                                                              std::string_view file_name) {
+  auto parsed = parseNarFileName(file_name);
+  if (!parsed.ok()) return std::optional<db::NarRecord>();
+  auto hash = Hash::parseBare(parsed->hash_text);
+  if (hash.ok()) {
+    GARRET_ASSIGN_OR_RETURN(auto nar, db_.findNarInCache(cache.record.id, *hash));
+    if (nar && servedFileName(*nar) == file_name) return nar;
+  }
+  // The client's own name for a NAR it uploaded: Nix keeps the narinfo it
+  // pushed in its local cache and later downloads by that URL.
+  GARRET_ASSIGN_OR_RETURN(auto staged, db_.findStaged(cache.record.id, file_name, clock_.now()));
+  if (!staged) return std::optional<db::NarRecord>();
+  return db_.findNarById(staged->nar_id);
+}
+
+Result<std::unique_ptr<storage::BlobReader>> CacheService::openNar(const db::NarRecord& nar) {
+  return blobs_.open(nar.blob_key);
+}
+
+void CacheService::recordAccess(const CacheView& cache, std::string_view hash) {
+  std::lock_guard lock(mu_);
+  if (touches_.size() < 1'000'000) {
+    touches_.push_back({cache.record.id, std::string(hash), clock_.now()});
+  }
+}
+
+Status CacheService::flushAccesses() {
+  std::vector<db::AccessTouch> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(touches_);
+  }
+  if (batch.empty()) return {};
+  return db_.touchObjects(batch);
+}
+
+// ---- upload path
+
+Result<std::unique_ptr<NarIngest>> CacheService::beginNarUpload(const CacheView&,
+                                                               std::string_view file_name) {
+  GARRET_ASSIGN_OR_RETURN(NarFileName parsed, parseNarFileName(file_name));
+  if (!Hash::parseBare(parsed.hash_text).ok()) {
+    return invalid("NAR file name must start with its sha256 FileHash: " +
+                   std::string(file_name));
+  }
+  return NarIngest::start(blobs_, parsed.compression, options_.zstd_level,
+                          options_.max_nar_size);
+}
+
+Status CacheService::completeNarUpload(const CacheView& cache, std::string_view file_name,
+                                       NarIngest& ingest) {
+  GARRET_ASSIGN_OR_RETURN(NarFileName parsed, parseNarFileName(file_name));
+  GARRET_ASSIGN_OR_RETURN(Hash named, Hash::parseBare(parsed.hash_text));
+  IngestOutcome out = ingest.outcome();
+  if (out.sent_hash != named) {
+    return invalid("uploaded bytes hash to " + out.sent_hash.toNix() + " but the file name says " +
+                   named.toNix() + " (corrupted or truncated upload)");
+  }
+  GARRET_TRY(ingest.commit());
+  db::NarRecord nar;
+  nar.nar_hash = out.nar_hash;
+  nar.nar_size = out.nar_size;
+  nar.compression = "zstd";
+  nar.file_hash = out.file_hash;
+  nar.file_size = out.file_size;
+  nar.blob_key = out.blob_key;
+  nar.created_at = clock_.now();
+  GARRET_ASSIGN_OR_RETURN(db::NarRecord stored, db_.insertNar(nar));
+  if (stored.blob_key != out.blob_key) (void)blobs_.remove(out.blob_key);  // deduplicated
+  db::StagedUpload staged{cache.record.id, std::string(file_name), stored.id, out.sent_hash,
+                          out.sent_size, clock_.now() + options_.staged_upload_ttl};
+  return db_.putStaged(staged);
+}
+
+namespace {
+
+Status checkClaim(bool ok, const std::string& what) {
+  if (ok) return {};
+  return invalid("narinfo " + what + " does not match the uploaded NAR");
+}
+
+}  // namespace
+
+Status CacheService::putNarInfo(const CacheView& cache, std::string_view hash,
+                                std::string_view text, std::string_view uploader) {
+  GARRET_ASSIGN_OR_RETURN(NarInfo info, NarInfo::parse(text, cache.record.store_dir));
+  if (info.store_path.hash != hash) {
+    return invalid("narinfo StorePath " + info.store_path.baseName() +
+                   " does not match the URL hash " + std::string(hash));
+  }
+  if (!info.url.starts_with("nar/")) return invalid("narinfo URL must start with nar/");
+  std::string file_name = info.url.substr(4);
+  GARRET_ASSIGN_OR_RETURN(auto nar, db_.findNarByHash(info.nar_hash));
+  GARRET_ASSIGN_OR_RETURN(auto staged, db_.findStaged(cache.record.id, file_name, clock_.now()));
+  bool bound = false;
+  if (staged && nar && staged->nar_id == nar->id) {
+    GARRET_TRY(checkClaim(!info.file_hash || *info.file_hash == staged->client_file_hash,
+                          "FileHash"));
+    GARRET_TRY(checkClaim(!info.file_size || *info.file_size == staged->client_file_size,
+                          "FileSize"));
+    bound = true;
+  } else if (nar && servedFileName(*nar) == file_name) {
+    GARRET_ASSIGN_OR_RETURN(auto in_cache, db_.findNarInCache(cache.record.id, nar->file_hash));
+    bound = in_cache.has_value();
+  } else if (staged) {
+    return invalid("narinfo NarHash " + info.nar_hash.toNix() +
+                   " does not match the NAR uploaded as " + info.url);
+  }
+  if (!bound) {
+    return invalid("narinfo refers to " + info.url + ", which was not uploaded to this cache");
+  }
+  GARRET_TRY(checkClaim(nar->nar_size == info.nar_size, "NarSize"));
+  if (staged) {
+    // Bound: the client's name stays an alias of the NAR for as long as the
+    // NAR lives, since Nix remembers the URL it uploaded to.
+    staged->expires_at = kNeverExpires;
+    GARRET_TRY(db_.putStaged(*staged));
+  }
+  db::ObjectRecord object;
+  object.cache_id = cache.record.id;
+  object.store_path_hash = std::string(hash);
+  object.store_path = info.store_path.full(cache.record.store_dir);
+  object.nar_id = nar->id;
+  object.references = info.references;
+  object.deriver = info.deriver.value_or("");
+  object.system = info.system.value_or("");
+  object.ca = info.ca.value_or("");
+  object.sigs = info.sigs;
+  object.created_at = object.last_accessed_at = clock_.now();
+  object.created_by = std::string(uploader);
+  GARRET_TRY(db_.upsertObject(object));
+  invalidatePath(cache.record.id, hash);
+  return {};
+}
+
+Status CacheService::ping() {
+  GARRET_TRY(db_.ping());
+  return blobs_.ping();
+}
+
+}  // namespace garret::cache

@@ -1,0 +1,132 @@
+#pragma once
+
+// CacheService: all domain logic of garretd above MetadataDb and BlobStore —
+// caches and their keys, the narinfo/NAR read path, and the nix-copy upload
+// path (NAR first, staged under the client's file name; narinfo second,
+// binding a store path to it after verification).
+//
+// Thread-safety: every method may be called concurrently. Methods marked
+// "memory only" never block and may run on a network thread; the others
+// call the database or storage and must run on the worker pool.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cache/nar_ingest.h"
+#include "core/clock.h"
+#include "core/signing.h"
+#include "db/metadata_db.h"
+#include "storage/blob_store.h"
+
+namespace garret::cache {
+
+struct ServiceOptions {
+  int zstd_level = 8;
+  std::uint64_t max_nar_size = 64ull << 30;
+  std::int64_t staged_upload_ttl = 86400;
+  // New signing keys are named "<prefix><cache>-1".
+  std::string signing_key_prefix;
+  bool soft_delete_caches = false;
+  std::size_t narinfo_cache_entries = 100000;
+};
+
+// A cache with its parsed signing key; immutable, replaced on change.
+struct CacheView {
+  db::CacheRecord record;
+  SecretKey key;
+  std::string public_key;  // "name:base64"
+};
+using CachePtr = std::shared_ptr<const CacheView>;
+
+// A new cache's or a change's settings; unset fields are left alone on
+// update and take defaults on create.
+struct CacheSettings {
+  std::optional<std::string> keypair;  // "" = generate, else a Nix secret key
+  std::optional<bool> is_public;
+  std::optional<std::string> store_dir;
+  std::optional<int> priority;
+  std::optional<std::vector<std::string>> upstream_cache_key_names;
+  // Outer unset = keep; inner nullopt = server default ("Global").
+  std::optional<std::optional<std::int64_t>> retention_period;
+};
+
+// ^[A-Za-z0-9][A-Za-z0-9-_+]{0,49}$
+bool isValidCacheName(std::string_view name);
+
+enum class Lookup { kUnknown, kMissing, kFound };
+
+class CacheService {
+ public:
+  CacheService(db::MetadataDb& db, storage::BlobStore& blobs, const Clock& clock,
+               ServiceOptions options);
+  ~CacheService();
+
+  const ServiceOptions& options() const { return options_; }
+
+  // ---- caches
+  // Memory only: the cache if it is loaded, else nullptr (unknown, not missing).
+  CachePtr cachedCache(std::string_view name) const;
+  // nullptr if no such cache.
+  Result<CachePtr> findCache(std::string_view name);
+  Result<std::vector<CachePtr>> listCaches();
+  Result<CachePtr> createCache(std::string_view name, const CacheSettings& settings);
+  Result<CachePtr> updateCache(std::string_view name, const CacheSettings& settings);
+  Status deleteCache(std::string_view name);
+
+  // ---- read path
+  // Memory only: the rendered narinfo if cached, or a known miss.
+  Lookup cachedNarInfo(const CacheView& cache, std::string_view hash, std::string* text) const;
+  // Rendered, signed narinfo text; nullopt if the cache has no such path.
+  Result<std::optional<std::string>> narInfo(const CacheView& cache, std::string_view hash);
+  // The stored NAR served under `file_name` ("<FileHash>.nar.zst") by this
+  // cache, or one staged under the client's name; nullopt if neither.
+  Result<std::optional<db::NarRecord>> narForFile(const CacheView& cache,
+                                                  std::string_view file_name);
+  Result<std::unique_ptr<storage::BlobReader>> openNar(const db::NarRecord& nar);
+  // Memory only: notes an access for retention; flushed in batches.
+  void recordAccess(const CacheView& cache, std::string_view hash);
+  Status flushAccesses();
+
+  // ---- nix copy upload path
+  // Starts ingesting `nar/<file_name>` as the client names it
+  // ("<FileHash>.nar[.xz|.zst|.bz2]").
+  Result<std::unique_ptr<NarIngest>> beginNarUpload(const CacheView& cache,
+                                                    std::string_view file_name);
+  // After ingest.finish(): checks the bytes hash to the name, stores the NAR
+  // (deduplicated by NarHash) and stages it under the client's name.
+  Status completeNarUpload(const CacheView& cache, std::string_view file_name,
+                           NarIngest& ingest);
+  // Binds a store path: validates the narinfo against the URL hash and the
+  // staged NAR (NarHash, NarSize, FileHash, FileSize). Nothing becomes
+  // visible unless every check passes.
+  Status putNarInfo(const CacheView& cache, std::string_view hash, std::string_view text,
+                    std::string_view uploader);
+
+  Status ping();
+
+ private:
+  Result<CachePtr> makeView(db::CacheRecord record) const;
+  void remember(const CachePtr& view);
+  void forget(std::string_view name);
+  void invalidatePath(std::int64_t cache_id, std::string_view hash);
+  std::string renderNarInfo(const CacheView& cache, const db::ObjectWithNar& found) const;
+
+  db::MetadataDb& db_;
+  storage::BlobStore& blobs_;
+  const Clock& clock_;
+  ServiceOptions options_;
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, CachePtr> caches_;
+  // "<cache_id>/<hash>" → rendered narinfo, or empty for a known miss.
+  std::unordered_map<std::string, std::string> narinfos_;
+  std::vector<db::AccessTouch> touches_;
+};
+
+}  // namespace garret::cache

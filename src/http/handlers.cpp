@@ -1,0 +1,225 @@
+#include "http/handlers.h"
+
+#include <spdlog/spdlog.h>
+
+#include "cache/access.h"
+#include "core/narinfo.h"
+#include "http/api_json.h"
+#include "http/status.h"
+
+namespace garret::http {
+
+namespace {
+
+using asio::awaitable;
+using bhttp::verb;
+using cache::CachePtr;
+
+constexpr std::string_view kNarInfoType = "text/x-nix-narinfo";
+constexpr std::string_view kCacheInfoType = "text/x-nix-cache-info";
+constexpr std::string_view kNarType = "application/x-nix-nar";
+constexpr std::string_view kJsonType = "application/json";
+
+Error methodNotAllowed() {
+  return makeError(ErrorCode::kInvalidArgument, "method not allowed on this path");
+}
+
+// Identifies the caller, loads the cache and checks `needed`. Refusals are
+// logged with their reason (Nix shows a 401 on a narinfo only as a miss).
+awaitable<Result<CachePtr>> authorize(HandlerContext& ctx, Exchange& ex, const std::string& name,
+                                      auth::Permissions needed, bool treat_as_existing = false) {
+  cache::Identity who = ctx.authenticator.identify(ex.header(bhttp::field::authorization));
+  ex.log().cache = name;
+  ex.log().subject = who.subject();
+  CachePtr cache = ctx.service.cachedCache(name);
+  if (!cache) {
+    auto found = co_await ex.offload([&] { return ctx.service.findCache(name); });
+    if (!found.ok()) co_return found.error();
+    cache = *found;
+  }
+  bool exists = cache != nullptr || treat_as_existing;
+  Status s = cache::checkAccess(who, name, exists, cache && cache->record.is_public, needed);
+  if (!s.ok()) {
+    if (s.error().code == ErrorCode::kUnauthorized || s.error().code == ErrorCode::kForbidden) {
+      ctx.metrics.countAuthFailure();
+      spdlog::warn("refused {} {} (subject {}): {}", ex.request().method_string(),
+                   ex.request().target(), who.subject().empty() ? "anonymous" : who.subject(),
+                   s.error().message);
+    }
+    co_return s.error();
+  }
+  co_return cache;
+}
+
+std::string baseUrl(HandlerContext& ctx, Exchange& ex, bool substituter) {
+  const auto& o = ctx.options;
+  if (substituter && o.substituter_endpoint) return *o.substituter_endpoint;
+  if (o.api_endpoint) return *o.api_endpoint;
+  auto forwarded = ex.request().find("X-Forwarded-Proto");
+  std::string scheme = forwarded != ex.request().end() ? std::string(forwarded->value()) : "http";
+  std::string host(ex.header(bhttp::field::host).value_or("localhost"));
+  return scheme + "://" + host + "/";
+}
+
+awaitable<void> handleCacheInfo(HandlerContext& ctx, Exchange& ex, const Route& r) {
+  verb m = ex.request().method();
+  bool put = m == verb::put;
+  if (!put && m != verb::get && m != verb::head) co_return co_await ex.respondError(methodNotAllowed());
+  auto cache = co_await authorize(ctx, ex, r.cache, put ? auth::kPush : auth::kPull);
+  if (!cache.ok()) co_return co_await ex.respondError(cache.error());
+  if (put) {  // Nix writes this when it thinks the cache is new; ours is fixed.
+    auto body = co_await ex.readBody(64 * 1024);
+    if (!body.ok()) co_return co_await ex.respondError(body.error());
+    co_return co_await ex.respond(200, "text/plain", "");
+  }
+  const auto& rec = (*cache)->record;
+  co_await ex.respond(200, kCacheInfoType, renderCacheInfo(rec.store_dir, rec.priority));
+}
+
+awaitable<void> putNarInfo(HandlerContext& ctx, Exchange& ex, const Route& r, CachePtr cache) {
+  auto body = co_await ex.readBody(ctx.options.max_nar_info_size);
+  if (!body.ok()) co_return co_await ex.respondError(body.error());
+  std::string uploader = ex.log().subject;
+  Status s = co_await ex.offload(
+      [&] { return ctx.service.putNarInfo(*cache, r.arg, *body, uploader); });
+  ctx.metrics.countUpload(s.ok());
+  if (!s.ok()) co_return co_await ex.respondError(s.error());
+  co_await ex.respond(200, "text/plain", "");
+}
+
+awaitable<void> handleNarInfo(HandlerContext& ctx, Exchange& ex, const Route& r) {
+  verb m = ex.request().method();
+  bool put = m == verb::put;
+  if (!put && m != verb::get && m != verb::head) co_return co_await ex.respondError(methodNotAllowed());
+  auto cache = co_await authorize(ctx, ex, r.cache, put ? auth::kPush : auth::kPull);
+  if (!cache.ok()) co_return co_await ex.respondError(cache.error());
+  if (put) co_return co_await putNarInfo(ctx, ex, r, *cache);
+  std::string text;
+  cache::Lookup found = ctx.service.cachedNarInfo(**cache, r.arg, &text);
+  if (found == cache::Lookup::kUnknown) {
+    auto loaded = co_await ex.offload([&] { return ctx.service.narInfo(**cache, r.arg); });
+    if (!loaded.ok()) co_return co_await ex.respondError(loaded.error());
+    found = *loaded ? cache::Lookup::kFound : cache::Lookup::kMissing;
+    if (*loaded) text = std::move(**loaded);
+  }
+  if (found == cache::Lookup::kMissing) {
+    co_return co_await ex.respondError(notFound("no such path in cache " + r.cache));
+  }
+  if (m == verb::get) ctx.service.recordAccess(**cache, r.arg);
+  co_await ex.respond(200, kNarInfoType, std::move(text));
+}
+
+awaitable<void> putNar(HandlerContext& ctx, Exchange& ex, const Route& r, CachePtr cache) {
+  auto ingest = co_await ex.offload([&] { return ctx.service.beginNarUpload(*cache, r.arg); });
+  if (!ingest.ok()) co_return co_await ex.respondError(ingest.error());
+  cache::NarIngest& in = **ingest;
+  Status s = co_await ex.streamBody([&](ByteSpan data) -> awaitable<Status> {
+    co_return co_await ex.offload([&] { return in.write(data); });
+  });
+  if (s.ok()) {
+    s = co_await ex.offload([&]() -> Status {
+      GARRET_TRY(in.finish());
+      return ctx.service.completeNarUpload(*cache, r.arg, in);
+    });
+  }
+  // Dropping an uncommitted ingest deletes its partial blob; do it off the network thread.
+  co_await ex.offload([&] {
+    ingest->reset();
+    return 0;
+  });
+  ctx.metrics.countUpload(s.ok());
+  if (!s.ok()) co_return co_await ex.respondError(s.error().context("rejected NAR upload"));
+  co_await ex.respond(200, "text/plain", "");
+}
+
+awaitable<void> handleNar(HandlerContext& ctx, Exchange& ex, const Route& r) {
+  verb m = ex.request().method();
+  bool put = m == verb::put;
+  if (!put && m != verb::get && m != verb::head) co_return co_await ex.respondError(methodNotAllowed());
+  auto cache = co_await authorize(ctx, ex, r.cache, put ? auth::kPush : auth::kPull);
+  if (!cache.ok()) co_return co_await ex.respondError(cache.error());
+  if (put) co_return co_await putNar(ctx, ex, r, *cache);
+  auto opened = co_await ex.offload([&]() -> Result<std::unique_ptr<storage::BlobReader>> {
+    GARRET_ASSIGN_OR_RETURN(auto nar, ctx.service.narForFile(**cache, r.arg));
+    if (!nar) return notFound("no such NAR in cache " + r.cache);
+    return ctx.service.openNar(*nar);
+  });
+  if (!opened.ok()) co_return co_await ex.respondError(opened.error());
+  co_await ex.respondBlob(**opened, kNarType);
+  co_await ex.offload([&] {
+    opened->reset();
+    return 0;
+  });
+}
+
+awaitable<void> handleCacheConfig(HandlerContext& ctx, Exchange& ex, const Route& r) {
+  verb m = ex.request().method();
+  auto& svc = ctx.service;
+  if (m == verb::get || m == verb::head) {
+    auto cache = co_await authorize(ctx, ex, r.cache, auth::kPull);
+    if (!cache.ok()) co_return co_await ex.respondError(cache.error());
+    co_return co_await ex.respond(
+        200, kJsonType, renderCacheConfig(**cache, baseUrl(ctx, ex, false), baseUrl(ctx, ex, true)));
+  }
+  auto body = m == verb::delete_ ? Result<std::string>(std::string())
+                                 : co_await ex.readBody(ctx.options.max_nar_info_size);
+  if (!body.ok()) co_return co_await ex.respondError(body.error());
+  Status s;
+  if (m == verb::post) {
+    auto settings = parseCreateCacheRequest(*body);
+    auto cache = co_await authorize(ctx, ex, r.cache, auth::kCreateCache, true);
+    if (!cache.ok()) co_return co_await ex.respondError(cache.error());
+    if (!settings.ok()) co_return co_await ex.respondError(settings.error());
+    if (*cache) co_return co_await ex.respondError(makeError(ErrorCode::kAlreadyExists, "cache " + r.cache + " already exists"));
+    auto created = co_await ex.offload([&] { return svc.createCache(r.cache, *settings); });
+    if (!created.ok()) s = created.error();
+  } else if (m == verb::patch) {
+    auto settings = parseCacheConfigPatch(*body);
+    auth::Permissions needed = auth::kConfigureCache;
+    if (settings.ok() && settings->retention_period) needed |= auth::kConfigureRetention;
+    auto cache = co_await authorize(ctx, ex, r.cache, needed);
+    if (!cache.ok()) co_return co_await ex.respondError(cache.error());
+    if (!settings.ok()) co_return co_await ex.respondError(settings.error());
+    auto updated = co_await ex.offload([&] { return svc.updateCache(r.cache, *settings); });
+    if (!updated.ok()) s = updated.error();
+  } else if (m == verb::delete_) {
+    auto cache = co_await authorize(ctx, ex, r.cache, auth::kDestroyCache);
+    if (!cache.ok()) co_return co_await ex.respondError(cache.error());
+    s = co_await ex.offload([&] { return svc.deleteCache(r.cache); });
+  } else {
+    co_return co_await ex.respondError(methodNotAllowed());
+  }
+  if (!s.ok()) co_return co_await ex.respondError(s.error());
+  co_await ex.respond(200, kJsonType, "");
+}
+
+awaitable<void> handleOps(HandlerContext& ctx, Exchange& ex, const Route& r) {
+  if (r.id == RouteId::kHealth) co_return co_await ex.respond(200, "text/plain", "ok\n");
+  if (r.id == RouteId::kMetrics) {
+    co_return co_await ex.respond(200, "text/plain; version=0.0.4", ctx.metrics.render());
+  }
+  Status s = co_await ex.offload([&] { return ctx.service.ping(); });
+  if (!s.ok()) {
+    co_return co_await ex.respondError(makeError(ErrorCode::kUnavailable, "not ready: " + s.error().message));
+  }
+  co_await ex.respond(200, "text/plain", "ready\n");
+}
+
+}  // namespace
+
+awaitable<void> handleRequest(HandlerContext& ctx, Exchange& ex) {
+  auto target = ex.request().target();
+  auto route = matchRoute(std::string_view(target.data(), target.size()));
+  if (!route.ok()) co_return co_await ex.respondError(route.error());
+  switch (route->id) {
+    case RouteId::kHealth:
+    case RouteId::kReady:
+    case RouteId::kMetrics: co_return co_await handleOps(ctx, ex, *route);
+    case RouteId::kCacheConfig: co_return co_await handleCacheConfig(ctx, ex, *route);
+    case RouteId::kCacheInfo: co_return co_await handleCacheInfo(ctx, ex, *route);
+    case RouteId::kNarInfo: co_return co_await handleNarInfo(ctx, ex, *route);
+    case RouteId::kNar: co_return co_await handleNar(ctx, ex, *route);
+  }
+}
+
+}  // namespace garret::http
