@@ -16,7 +16,7 @@
 #include <utility>
 #include <variant>
 
-#include "cache/cache_service.h"
+#include "auth/claims.h"
 #include "core/duration.h"
 #include "core/encoding.h"
 
@@ -441,7 +441,7 @@ Status checkKeyPrefix(std::string_view value) {
 }
 
 Status checkCacheName(std::string_view value) {
-  if (!cache::isValidCacheName(value)) {
+  if (!auth::isValidCacheName(value)) {
     return invalid("\"" + std::string(value) +
                    "\" is not a cache name (letters, digits, '-', '_', '+'; at most 50)");
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "auth/claims.h"
 #include "core/narinfo.h"
 #include "core/store_path.h"
 
@@ -44,14 +45,6 @@ std::string servedFileName(const db::NarRecord& nar) {
 
 }  // namespace
 
-bool isValidCacheName(std::string_view name) {
-  auto alnum = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  };
-  if (name.empty() || name.size() > 50 || !alnum(name[0])) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '+'; });
-}
 
 CacheService::CacheService(db::MetadataDb& db, storage::BlobStore& blobs, const Clock& clock,
                            ServiceOptions options)
@@ -91,7 +84,7 @@ CachePtr CacheService::cachedCache(std::string_view name) const {
 
 Result<CachePtr> CacheService::findCache(std::string_view name) {
   if (auto hit = cachedCache(name)) return hit;
-  if (!isValidCacheName(name)) return CachePtr();
+  if (!auth::isValidCacheName(name)) return CachePtr();
   GARRET_ASSIGN_OR_RETURN(auto record, db_.findCache(name));
   if (!record) return CachePtr();
   GARRET_ASSIGN_OR_RETURN(CachePtr view, makeView(std::move(*record)));
@@ -140,7 +133,7 @@ Status applySettings(db::CacheRecord& r, const CacheSettings& s, std::string_vie
 }  // namespace
 
 Result<CachePtr> CacheService::createCache(std::string_view name, const CacheSettings& settings) {
-  if (!isValidCacheName(name)) {
+  if (!auth::isValidCacheName(name)) {
     return invalid("invalid cache name \"" + std::string(name) +
                    "\": use 1-50 of A-Z a-z 0-9 - _ +, starting with a letter or digit");
   }

@@ -56,9 +56,6 @@ struct CacheSettings {
   std::optional<std::optional<std::int64_t>> retention_period;
 };
 
-// ^[A-Za-z0-9][A-Za-z0-9-_+]{0,49}$
-bool isValidCacheName(std::string_view name);
-
 enum class Lookup { kUnknown, kMissing, kFound };
 
 class CacheService {

@@ -3,7 +3,7 @@
 #include <array>
 #include <vector>
 
-#include "cache/cache_service.h"
+#include "auth/claims.h"
 #include "core/store_path.h"
 
 namespace garret::http {
@@ -35,7 +35,7 @@ bool isNarFileName(std::string_view name) {
 
 Result<Route> cacheRoute(std::string_view cache, std::string_view rest0,
                          const std::vector<std::string_view>& parts) {
-  if (!cache::isValidCacheName(cache)) return invalid("invalid cache name in path");
+  if (!auth::isValidCacheName(cache)) return invalid("invalid cache name in path");
   Route r;
   r.cache = std::string(cache);
   if (parts.size() == 2 && rest0 == "nix-cache-info") {
@@ -82,7 +82,7 @@ Result<Route> matchRoute(std::string_view target) {
   }
   if (parts.size() == 4 && parts[0] == "_api" && parts[1] == "v1" &&
       parts[2] == "cache-config") {
-    if (!cache::isValidCacheName(parts[3])) return invalid("invalid cache name in path");
+    if (!auth::isValidCacheName(parts[3])) return invalid("invalid cache name in path");
     return Route{RouteId::kCacheConfig, std::string(parts[3]), ""};
   }
   if (parts.size() >= 2 && parts[0] != "_api") return cacheRoute(parts[0], parts[1], parts);
