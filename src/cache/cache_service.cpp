@@ -1,6 +1,7 @@
 #include "cache/cache_service.h"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
 
 #include "auth/claims.h"
@@ -11,8 +12,18 @@ namespace garret::cache {
 
 namespace {
 
-std::string pathKey(std::int64_t cache_id, std::string_view hash) {
-  return std::to_string(cache_id) + "/" + std::string(hash);
+// "<cache_id>/<hash>", built in a per-thread buffer: the hot read path
+// looks keys up without allocating.
+std::string_view pathKey(std::int64_t cache_id, std::string_view hash) {
+  thread_local std::string key;
+  key.clear();
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, cache_id);
+  (void)ec;
+  key.append(digits, end);
+  key.push_back('/');
+  key.append(hash);
+  return key;
 }
 
 // Splits "<hash>.nar<ext>" into the hash text and the compression.
@@ -68,7 +79,7 @@ void CacheService::remember(const CachePtr& view) {
 
 void CacheService::forget(std::string_view name) {
   std::lock_guard lock(mu_);
-  auto it = caches_.find(std::string(name));
+  auto it = caches_.find(name);
   if (it == caches_.end()) return;
   // Rendered narinfos carry the old key and settings: drop this cache's.
   std::string prefix = std::to_string(it->second->record.id) + "/";
@@ -78,7 +89,7 @@ void CacheService::forget(std::string_view name) {
 
 CachePtr CacheService::cachedCache(std::string_view name) const {
   std::lock_guard lock(mu_);
-  auto it = caches_.find(std::string(name));
+  auto it = caches_.find(name);
   return it == caches_.end() ? nullptr : it->second;
 }
 
@@ -220,13 +231,15 @@ Result<std::optional<std::string>> CacheService::narInfo(const CacheView& cache,
   if (found) out = renderNarInfo(cache, *found);
   std::lock_guard lock(mu_);
   if (narinfos_.size() >= options_.narinfo_cache_entries) narinfos_.clear();
-  narinfos_[pathKey(cache.record.id, hash)] = out.value_or(std::string());
+  narinfos_.insert_or_assign(std::string(pathKey(cache.record.id, hash)),
+                            out.value_or(std::string()));
   return out;
 }
 
 void CacheService::invalidatePath(std::int64_t cache_id, std::string_view hash) {
   std::lock_guard lock(mu_);
-  narinfos_.erase(pathKey(cache_id, hash));
+  auto it = narinfos_.find(pathKey(cache_id, hash));
+  if (it != narinfos_.end()) narinfos_.erase(it);
 }
 
 Result<std::optional<db::NarRecord>> CacheService::narForFile(const CacheView& cache,
@@ -250,9 +263,13 @@ Result<std::unique_ptr<storage::BlobReader>> CacheService::openNar(const db::Nar
 }
 
 void CacheService::recordAccess(const CacheView& cache, std::string_view hash) {
+  std::int64_t now = clock_.now();
   std::lock_guard lock(mu_);
-  if (touches_.size() < 1'000'000) {
-    touches_.push_back({cache.record.id, std::string(hash), clock_.now()});
+  std::string_view key = pathKey(cache.record.id, hash);
+  if (auto it = touches_.find(key); it != touches_.end()) {
+    it->second.at = now;
+  } else if (touches_.size() < 1'000'000) {
+    touches_.emplace(std::string(key), db::AccessTouch{cache.record.id, std::string(hash), now});
   }
 }
 
@@ -260,7 +277,9 @@ Status CacheService::flushAccesses() {
   std::vector<db::AccessTouch> batch;
   {
     std::lock_guard lock(mu_);
-    batch.swap(touches_);
+    batch.reserve(touches_.size());
+    for (auto& [key, touch] : touches_) batch.push_back(std::move(touch));
+    touches_.clear();
   }
   if (batch.empty()) return {};
   return db_.touchObjects(batch);

@@ -119,11 +119,21 @@ class CacheService {
   const Clock& clock_;
   ServiceOptions options_;
 
+  // Lookups by string_view without building a std::string.
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  template <class V>
+  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
   mutable std::mutex mu_;
-  std::unordered_map<std::string, CachePtr> caches_;
+  StringMap<CachePtr> caches_;
   // "<cache_id>/<hash>" → rendered narinfo, or empty for a known miss.
-  std::unordered_map<std::string, std::string> narinfos_;
-  std::vector<db::AccessTouch> touches_;
+  StringMap<std::string> narinfos_;
+  // "<cache_id>/<hash>" → latest access not yet written; repeated accesses
+  // to one path collapse into one row update.
+  StringMap<db::AccessTouch> touches_;
 };
 
 }  // namespace garret::cache

@@ -90,6 +90,8 @@ class Exchange {
     saved_.emplace(*req_);
     req_ = &*saved_;
   }
+  template <class Message>
+  void prepare(Message& res);
   asio::awaitable<void> writeHeader(bhttp::response<bhttp::empty_body>& res);
   asio::awaitable<Status> sendRange(storage::BlobReader& blob, std::uint64_t offset,
                                     std::uint64_t length);

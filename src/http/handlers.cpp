@@ -161,8 +161,9 @@ awaitable<void> handleCacheConfig(HandlerContext& ctx, Exchange& ex, const Route
     co_return co_await ex.respond(
         200, kJsonType, renderCacheConfig(**cache, baseUrl(ctx, ex, false), baseUrl(ctx, ex, true)));
   }
-  auto body = m == verb::delete_ ? Result<std::string>(std::string())
-                                 : co_await ex.readBody(ctx.options.max_nar_info_size);
+  // (GCC 12 miscompiles co_await inside a conditional expression.)
+  Result<std::string> body = std::string();
+  if (m != verb::delete_) body = co_await ex.readBody(ctx.options.max_nar_info_size);
   if (!body.ok()) co_return co_await ex.respondError(body.error());
   Status s;
   if (m == verb::post) {

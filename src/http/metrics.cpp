@@ -4,12 +4,12 @@
 
 namespace garret::http {
 
-void Metrics::observeRequest(std::string_view route, int status, double seconds,
+void Metrics::observeRequest(const char* route, int status, double seconds,
                              std::uint64_t bytes_in, std::uint64_t bytes_out) {
   bytes_in_ += bytes_in;
   bytes_out_ += bytes_out;
   std::lock_guard lock(mu_);
-  requests_[{std::string(route), status}]++;
+  requests_[{route, status}]++;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) bucket_counts_[i]++;
   }

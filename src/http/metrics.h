@@ -17,7 +17,8 @@ namespace garret::http {
 
 class Metrics {
  public:
-  void observeRequest(std::string_view route, int status, double seconds,
+  // `route` must be a string with static storage (a route name).
+  void observeRequest(const char* route, int status, double seconds,
                       std::uint64_t bytes_in, std::uint64_t bytes_out);
   void countUpload(bool ok) { (ok ? uploads_ok_ : uploads_failed_)++; }
   void countAuthFailure() { auth_failures_++; }
@@ -30,7 +31,7 @@ class Metrics {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, std::uint64_t> requests_;
+  std::map<std::pair<const char*, int>, std::uint64_t> requests_;
   std::array<std::uint64_t, kBuckets.size()> bucket_counts_{};
   std::uint64_t latency_count_ = 0;
   double latency_sum_ = 0;

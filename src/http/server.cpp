@@ -126,12 +126,17 @@ bool requestHasBody(const RequestHeader& req) {
 
 }  // namespace
 
-asio::awaitable<void> Exchange::writeHeader(bhttp::response<bhttp::empty_body>& res) {
+template <class Message>
+void Exchange::prepare(Message& res) {
   if (!body_read_ && requestHasBody(*req_)) keep_alive_ = false;  // unread body: cannot reuse
   res.set(bhttp::field::server, "garret");
   res.keep_alive(keep_alive_ && req_->keep_alive());
   keep_alive_ = res.keep_alive();
   log_.status = res.result_int();
+}
+
+asio::awaitable<void> Exchange::writeHeader(bhttp::response<bhttp::empty_body>& res) {
+  prepare(res);
   bhttp::response_serializer<bhttp::empty_body> sr(res);
   beast::error_code ec;
   io_.stream.expires_after(seconds(io_timeout_));
@@ -141,16 +146,24 @@ asio::awaitable<void> Exchange::writeHeader(bhttp::response<bhttp::empty_body>& 
 
 asio::awaitable<void> Exchange::respond(int status, std::string_view content_type,
                                         std::string body) {
-  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), req_->version()};
+  if (isHead()) {
+    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), req_->version()};
+    res.set(bhttp::field::content_type, content_type);
+    res.content_length(body.size());
+    co_return co_await writeHeader(res);
+  }
+  // Header and body leave in one write.
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), req_->version()};
   res.set(bhttp::field::content_type, content_type);
   res.content_length(body.size());
-  co_await writeHeader(res);
-  if (isHead() || body.empty()) co_return;
+  res.body() = std::move(body);
+  prepare(res);
   beast::error_code ec;
   io_.stream.expires_after(seconds(io_timeout_));
-  co_await asio::async_write(io_.stream, asio::buffer(body), asio::redirect_error(use_awaitable, ec));
+  std::size_t n = co_await bhttp::async_write(io_.stream, res, asio::redirect_error(use_awaitable, ec));
   if (ec) keep_alive_ = false;
-  log_.bytes_out += body.size();
+  log_.bytes_out += res.body().size();
+  (void)n;
 }
 
 asio::awaitable<void> Exchange::respondError(const Error& error) {
@@ -324,10 +337,12 @@ asio::awaitable<bool> Server::Impl::Connection::serveOne() {
   auto route = matchRoute(std::string_view(req.target().data(), req.target().size()));
   s_.metrics.observeRequest(route.ok() ? routeName(route->id) : "unmatched", log.status, secs,
                             log.bytes_in, log.bytes_out);
-  spdlog::info("{} {} {} {} {:.1f}ms in={} out={} cache={} sub={}", peer_,
+  if (spdlog::should_log(spdlog::level::info)) {
+    spdlog::info("{} {} {} {} {:.1f}ms in={} out={} cache={} sub={}", peer_,
                req.method_string(), req.target(), log.status, secs * 1000,
                log.bytes_in, log.bytes_out, log.cache.empty() ? "-" : log.cache,
                log.subject.empty() ? "-" : log.subject);
+  }
   co_return ex.keepAlive() && !s_.stopping;
 }
 
