@@ -155,6 +155,9 @@ awaitable<void> handleNar(HandlerContext& ctx, Exchange& ex, const Route& r) {
 awaitable<void> handleCacheConfig(HandlerContext& ctx, Exchange& ex, const Route& r) {
   verb m = ex.request().method();
   auto& svc = ctx.service;
+  if (r.id == RouteId::kAtticCacheInfo && m != verb::get && m != verb::head) {
+    co_return co_await ex.respondError(methodNotAllowed());
+  }
   if (m == verb::get || m == verb::head) {
     auto cache = co_await authorize(ctx, ex, r.cache, auth::kPull);
     if (!cache.ok()) co_return co_await ex.respondError(cache.error());
@@ -216,7 +219,8 @@ awaitable<void> handleRequest(HandlerContext& ctx, Exchange& ex) {
     case RouteId::kHealth:
     case RouteId::kReady:
     case RouteId::kMetrics: co_return co_await handleOps(ctx, ex, *route);
-    case RouteId::kCacheConfig: co_return co_await handleCacheConfig(ctx, ex, *route);
+    case RouteId::kCacheConfig:
+    case RouteId::kAtticCacheInfo: co_return co_await handleCacheConfig(ctx, ex, *route);
     case RouteId::kCacheInfo: co_return co_await handleCacheInfo(ctx, ex, *route);
     case RouteId::kNarInfo: co_return co_await handleNarInfo(ctx, ex, *route);
     case RouteId::kNar: co_return co_await handleNar(ctx, ex, *route);

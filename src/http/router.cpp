@@ -42,6 +42,10 @@ Result<Route> cacheRoute(std::string_view cache, std::string_view rest0,
     r.id = RouteId::kCacheInfo;
     return r;
   }
+  if (parts.size() == 2 && rest0 == "attic-cache-info") {
+    r.id = RouteId::kAtticCacheInfo;
+    return r;
+  }
   if (parts.size() == 2 && rest0.ends_with(".narinfo")) {
     auto hash = rest0.substr(0, rest0.size() - 8);
     if (!isValidStorePathHash(hash)) return invalid("invalid store path hash in path");
@@ -96,6 +100,7 @@ const char* routeName(RouteId id) {
     case RouteId::kMetrics: return "metrics";
     case RouteId::kCacheConfig: return "cache_config";
     case RouteId::kCacheInfo: return "nix_cache_info";
+    case RouteId::kAtticCacheInfo: return "attic_cache_info";
     case RouteId::kNarInfo: return "narinfo";
     case RouteId::kNar: return "nar";
   }

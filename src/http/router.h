@@ -18,6 +18,7 @@ enum class RouteId {
   kMetrics,
   kCacheConfig,  // /_api/v1/cache-config/{cache}
   kCacheInfo,    // /{cache}/nix-cache-info
+  kAtticCacheInfo,  // /{cache}/attic-cache-info (GET cache-config)
   kNarInfo,      // /{cache}/{hash}.narinfo
   kNar,          // /{cache}/nar/{file}
 };

@@ -23,6 +23,7 @@ TEST(Router, MatchesTheRouteTable) {
       {"/metrics?x=1", true, RouteId::kMetrics, "", ""},
       {"/_api/v1/cache-config/main", true, RouteId::kCacheConfig, "main", ""},
       {"/main/nix-cache-info", true, RouteId::kCacheInfo, "main", ""},
+      {"/main/attic-cache-info", true, RouteId::kAtticCacheInfo, "main", ""},
       {"/my-cache_1+x/nix-cache-info", true, RouteId::kCacheInfo, "my-cache_1+x", ""},
       {"/main/" + h + ".narinfo", true, RouteId::kNarInfo, "main", h},
       {"/main/nar/abc.nar.xz", true, RouteId::kNar, "main", "abc.nar.xz"},
