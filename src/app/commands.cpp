@@ -1,6 +1,8 @@
 #include "app/commands.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -50,6 +52,33 @@ Result<ServerConfig> loadConfig(const CommonOptions& o) {
   return loadServerConfig(file, env);
 }
 
+// "%*" in a log pattern: the message as the inside of a JSON string.
+class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string_view text(msg.payload.data(), msg.payload.size());
+    std::string escaped = nlohmann::json(std::string(text)).dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    dest.append(escaped.data() + 1, escaped.data() + escaped.size() - 1);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonEscapedMessage>();
+  }
+};
+
+void setUpLogging(const std::string& level, const std::string& format) {
+  spdlog::set_level(spdlog::level::from_str(level));
+  if (format == "json") {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%*"})");
+    spdlog::set_formatter(std::move(formatter));
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  }
+}
+
 int fail(const Error& e, int code = 1) {
   std::cerr << "garretd: " << e.message << "\n";
   return code;
@@ -84,6 +113,11 @@ int runServe(const CommonOptions& common, const ServeOptions& o) {
   if (o.threads > 0) c.overrides["GARRET_THREADS"] = std::to_string(o.threads);
   auto config = loadConfig(c);
   if (!config.ok()) return fail(config.error(), 2);
+  setUpLogging(common.log_level, config->log_format);
+  if (config->compression.type != "zstd") {
+    spdlog::warn("[compression] type = \"{}\": garretd stores and serves NARs as zstd frames; "
+                 "only the level is used", config->compression.type);
+  }
   auto rt = openRuntime(*config);
   if (!rt.ok()) return fail(rt.error());
   auto created = ensureDefaultCache(**rt);
@@ -214,8 +248,7 @@ int garretdMain(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  spdlog::set_level(spdlog::level::from_str(common.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  setUpLogging(common.log_level, "text");
   if (*serve) return runServe(common, serve_opts);
   if (*make_token) return runMakeToken(common, token_opts);
   if (*migrate) return runMigrate(common);

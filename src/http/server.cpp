@@ -338,10 +338,10 @@ asio::awaitable<bool> Server::Impl::Connection::serveOne() {
   s_.metrics.observeRequest(route.ok() ? routeName(route->id) : "unmatched", log.status, secs,
                             log.bytes_in, log.bytes_out);
   if (spdlog::should_log(spdlog::level::info)) {
-    spdlog::info("{} {} {} {} {:.1f}ms in={} out={} cache={} sub={}", peer_,
-               req.method_string(), req.target(), log.status, secs * 1000,
-               log.bytes_in, log.bytes_out, log.cache.empty() ? "-" : log.cache,
-               log.subject.empty() ? "-" : log.subject);
+    spdlog::info("request method={} path={} status={} ms={:.2f} in={} out={} cache={} sub={} peer={}",
+                 req.method_string(), req.target(), log.status, secs * 1000, log.bytes_in,
+                 log.bytes_out, log.cache.empty() ? "-" : log.cache,
+                 log.subject.empty() ? "-" : log.subject, peer_);
   }
   co_return ex.keepAlive() && !s_.stopping;
 }
