@@ -1,0 +1,585 @@
+#!/usr/bin/env bash
+# garret benchmark: garretd against nginx serving the same binary cache as
+# static files, plus garretd's memory use while ingesting a >1 GiB NAR.
+# See bench/README.md. Results go to bench/out/ and docs/performance.md.
+#
+# Environment:
+#   GARRETD            garretd binary (default: build/apps/garretd/garretd)
+#   BENCH_SEED         seed of the generated store content (default: 1)
+#   BENCH_PATHS        number of generated store paths (default: 300)
+#   BENCH_DURATION     seconds per wrk measurement (default: 10)
+#   BENCH_WARMUP       seconds of wrk warm-up before each measurement (default: 2)
+#   BENCH_CONNECTIONS  wrk connections (default: 32)
+#   BENCH_ROUNDS       rounds of the six wrk runs; the best of each counts (default: 3)
+#   BENCH_BIG_MIB      size of the big-NAR file in MiB (default: 1126, i.e. 1.1 GiB)
+#   BENCH_NICE         nice level of the servers and wrk when run as root (default: -10; 0: off)
+#   BENCH_SKIP_BIG=1   skip the big-NAR ingest measurement
+#   BENCH_NO_DOC=1     do not rewrite docs/performance.md
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GARRETD=${GARRETD:-$ROOT/build/apps/garretd/garretd}
+case $GARRETD in /*) ;; *) GARRETD=$PWD/$GARRETD ;; esac
+SEED=${BENCH_SEED:-1}
+NPATHS=${BENCH_PATHS:-300}
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-2}
+CONNS=${BENCH_CONNECTIONS:-32}
+ROUNDS=${BENCH_ROUNDS:-3}
+BIG_MIB=${BENCH_BIG_MIB:-1126}
+OUT=$ROOT/bench/out
+DOC=$ROOT/docs/performance.md
+
+for tool in nix nix-store nginx wrk curl openssl perl zstd; do
+  command -v "$tool" >/dev/null || {
+    echo "bench: '$tool' not found (run: GARRET_BENCH=1 bash scripts/install-deps.sh)" >&2
+    exit 1
+  }
+done
+[ -x "$GARRETD" ] || { echo "bench: garretd not found at $GARRETD (set GARRETD)" >&2; exit 1; }
+NGINX=$(command -v nginx)
+# Servers and wrk run at a higher priority than anything else on the machine:
+# each in a session of its own whose autogroup gets the nice level too (with
+# autogroups, a process's nice level only counts inside its session).
+NICE=()
+if [ "${BENCH_NICE:--10}" != 0 ] && [ "$(id -u)" -eq 0 ]; then
+  NICE=(setsid bash -c 'echo "$0" >/proc/self/autogroup 2>/dev/null; exec nice -n "$0" "$@"' "${BENCH_NICE:--10}")
+fi
+
+mkdir -p "$OUT"
+rm -f "$OUT"/*.log "$OUT"/*.txt
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/garret-bench.XXXXXX")
+GARRETD_PID=""
+NGINX_PID=""
+
+stop_pid() {
+  local pid=$1
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 50); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  stop_pid "$GARRETD_PID"
+  stop_pid "$NGINX_PID"
+  # The private Nix store holds read-only directories.
+  chmod -R u+w "$WORK" 2>/dev/null || true
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+T0=$(date +%s)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+log() { printf '[bench %4ss] %s\n' $(($(date +%s) - T0)) "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Nix: a private store under $WORK (logical store dir /nix/store), no daemon.
+export XDG_CACHE_HOME=$WORK/xdg-cache
+NIXROOT=$WORK/nixroot
+NETRC=$WORK/netrc
+export NIX_CONFIG="experimental-features = nix-command
+sandbox = false
+build-users-group =
+substituters =
+store = $NIXROOT
+netrc-file = $NETRC"
+: >"$NETRC"
+
+# A deterministic byte stream (AES-128-CTR keystream keyed by a label).
+keystream() {
+  local key
+  key=$(printf '%s' "garret-bench/$1" | openssl dgst -sha256 -r | cut -c1-32)
+  openssl enc -aes-128-ctr -K "$key" -iv 00000000000000000000000000000000 -in /dev/zero 2>/dev/null
+}
+
+free_port() {
+  perl -MIO::Socket::INET -e \
+    'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0", ReuseAddr => 1)->sockport, "\n"'
+}
+
+# CPU seconds (user+system) used so far by a process.
+TICKS=$(getconf CLK_TCK)
+cpu_seconds() {
+  awk -v t="$TICKS" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / t }' "/proc/$1/stat"
+}
+
+vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+# ---------------------------------------------------------------- content
+
+generate_tree() {
+  # generate_tree SEED DIR NPATHS: NPATHS directories bench-NNN of small files
+  # (1-50 KB: text-like or random bytes, some executable, a symlink) and, in
+  # every 15th, one large random file of 5-20 MB.
+  perl - "$@" <<'PERL'
+use strict; use warnings;
+my ($seed, $out, $npaths) = @ARGV;
+srand($seed);
+open(my $rnd, "-|", "bash", "-c", "key=\$(printf %s 'garret-bench/tree-$seed' | openssl dgst -sha256 -r | cut -c1-32); exec openssl enc -aes-128-ctr -K \$key -iv 00000000000000000000000000000000 -in /dev/zero 2>/dev/null") or die "openssl: $!";
+binmode $rnd;
+sub random_bytes {
+  my ($n) = @_; my $buf = ""; my $got = 0;
+  while ($got < $n) {
+    my $r = read($rnd, $buf, $n - $got, $got) // die "read: $!";
+    die "keystream ended" if $r == 0;
+    $got += $r;
+  }
+  return $buf;
+}
+my @words = map { join "", map { chr(97 + int(rand(26))) } 1 .. (2 + int(rand(9))) } 1 .. 600;
+sub text_bytes {
+  my ($n) = @_; my $s = ""; my $col = 0;
+  while (length($s) < $n) {
+    my $w = $words[int(rand(@words))];
+    if ($col + length($w) > 72) { $s .= "\n"; $col = 0 } elsif ($col) { $s .= " "; $col++ }
+    $s .= $w; $col += length($w);
+  }
+  return substr($s, 0, $n);
+}
+sub write_file {
+  my ($path, $data, $mode) = @_;
+  open(my $fh, ">:raw", $path) or die "$path: $!";
+  print $fh $data; close($fh) or die "$path: $!";
+  chmod($mode, $path);
+}
+my $total = 0;
+for my $i (0 .. $npaths - 1) {
+  my $dir = sprintf("%s/bench-%03d", $out, $i);
+  mkdir $dir or die "$dir: $!";
+  mkdir "$dir/$_" for qw(bin lib share share/doc);
+  my $nfiles = 3 + int(rand(13));
+  for my $j (1 .. $nfiles) {
+    my $size = 1024 + int(rand(49 * 1024));
+    my $kind = int(rand(3));
+    if ($kind == 0) { write_file("$dir/share/doc/notes-$j.txt", text_bytes($size), 0644) }
+    elsif ($kind == 1) { write_file("$dir/lib/libpart$j.so", random_bytes($size), 0644) }
+    else { write_file("$dir/bin/tool$j", "#!/bin/sh\n" . text_bytes($size), 0755) }
+    $total += $size;
+  }
+  symlink("share/doc", "$dir/doc") or die "symlink: $!";
+  if ($i % 15 == 7) {
+    my $size = 5_000_000 + int(rand(15_000_001));
+    open(my $fh, ">:raw", "$dir/share/data.bin") or die $!;
+    for (my $left = $size; $left > 0; $left -= 1 << 20) {
+      print $fh random_bytes($left < (1 << 20) ? $left : 1 << 20);
+    }
+    close($fh) or die $!;
+    $total += $size;
+  }
+}
+close($rnd);
+printf STDERR "generated %d paths, %.1f MB of file data\n", $npaths, $total / 1e6;
+PERL
+}
+
+# ---------------------------------------------------------------- servers
+
+start_garretd() {
+  # start_garretd DATA_DIR LOG: starts garretd, sets GARRETD_PID and PORT.
+  local data=$1 logf=$2 pf=$WORK/garretd.port
+  rm -f "$pf"
+  "${NICE[@]}" "$GARRETD" serve --data-dir "$data" --listen 127.0.0.1:0 --port-file "$pf" \
+    --quiet --threads 1 --log-level warn >>"$logf" 2>&1 &
+  GARRETD_PID=$!
+  for _ in $(seq 300); do
+    if [ -s "$pf" ] && grep -q '^[0-9][0-9]*$' "$pf"; then
+      PORT=$(cat "$pf")
+      curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
+    fi
+    kill -0 "$GARRETD_PID" 2>/dev/null || { cat "$logf" >&2; die "garretd exited at startup"; }
+    sleep 0.1
+  done
+  die "garretd did not start within 30 s"
+}
+
+start_nginx() {
+  # start_nginx DOCROOT: starts nginx with one worker, sets NGINX_PID and NGINX_PORT.
+  local root=$1 dir=$WORK/nginx
+  mkdir -p "$dir/tmp" "$dir/logs"
+  NGINX_PORT=$(free_port)
+  cat >"$dir/nginx.conf" <<EOF
+user root;
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  types { text/x-nix-narinfo narinfo; }
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $root;
+  }
+}
+EOF
+  "${NICE[@]}" "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log" >>"$OUT/nginx.log" 2>&1 &
+  NGINX_PID=$!
+  for _ in $(seq 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && return 0
+    kill -0 "$NGINX_PID" 2>/dev/null || { cat "$OUT/nginx.log" "$dir/logs/error.log" >&2; die "nginx exited at startup"; }
+    sleep 0.1
+  done
+  die "nginx did not start within 10 s"
+}
+
+# The pid of nginx's single worker process (child of the master).
+nginx_worker_pid() { pgrep -P "$NGINX_PID" | head -1; }
+
+# ---------------------------------------------------------------- wrk
+
+# Dies with the exit status if a server has stopped.
+check_alive() {
+  local p st
+  for p in "$GARRETD_PID" "$NGINX_PID"; do
+    [ -n "$p" ] || continue
+    kill -0 "$p" 2>/dev/null && continue
+    st=0; wait "$p" 2>/dev/null || st=$?
+    [ "$p" = "$GARRETD_PID" ] && GARRETD_PID="" || NGINX_PID=""
+    if [ "$st" -gt 128 ]; then st="signal $((st - 128)) ($(kill -l $((st - 128))))"; else st="exit status $st"; fi
+    die "server pid $p died during $1: $st"
+  done
+}
+
+# run_wrk NAME BASE_URL SERVER_PID SCRIPT ARGS...: warm-up, then one measured
+# run. Sets W_REQS W_RPS W_MBPS W_STATUS W_ERRS W_P50 W_P99 W_CPU.
+run_wrk() {
+  local name=$1 url=$2 pid=$3 script=$ROOT/bench/$4 outf=$OUT/wrk-$1.txt line cpu0 cpu1
+  shift 4
+  "${NICE[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" -s "$script" "$url" -- "$@" warm-up >"$outf" 2>&1 || true
+  check_alive "$name, warm-up"
+  cpu0=$(cpu_seconds "$pid")
+  "${NICE[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$script" "$url" -- "$@" >"$outf" 2>&1 ||
+    { cat "$outf" >&2; check_alive "$name"; die "wrk failed ($name)"; }
+  check_alive "$name"
+  cpu1=$(cpu_seconds "$pid")
+  line=$(grep '^WRK_RESULT ' "$outf") || { cat "$outf" >&2; die "wrk printed no result ($name)"; }
+  eval "$(echo "${line#WRK_RESULT }" | tr ' ' '\n' | sed 's/^/local r_/')"
+  W_REQS=$r_requests
+  W_RPS=$(awk -v n="$r_requests" -v d="$r_duration_us" 'BEGIN { printf "%.0f", n / (d / 1e6) }')
+  W_MBPS=$(awk -v b="$r_bytes" -v d="$r_duration_us" 'BEGIN { printf "%.1f", b / 1e6 / (d / 1e6) }')
+  W_STATUS=$r_status
+  W_ERRS=$((r_connect + r_read + r_write + r_timeout))
+  W_P50=$r_p50_us
+  W_P99=$r_p99_us
+  W_CPU=$(awk -v a="$cpu0" -v b="$cpu1" -v d="$r_duration_us" 'BEGIN { printf "%.0f", 100 * (b - a) / (d / 1e6) }')
+  log "$(printf '%-16s %9s req/s %9s MB/s  non-2xx %-7s sock-err %-4s p50 %6s us  p99 %7s us  server CPU %s%%' \
+    "$name" "$W_RPS" "$W_MBPS" "$W_STATUS" "$W_ERRS" "$W_P50" "$W_P99" "$W_CPU")"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+meets() { awk -v r="$1" -v t="$2" -v op="$3" 'BEGIN { if (r == "n/a") print "n/a"; else if ((op == ">=" && r + 0 >= t) || (op == "<" && r + 0 < t)) print "yes"; else print "NO" }'; }
+
+# ---------------------------------------------------------------- 1. content into the store
+
+log "garretd: $GARRETD"
+log "work dir: $WORK"
+log "generating $NPATHS store paths (seed $SEED)"
+mkdir -p "$WORK/src"
+generate_tree "$SEED" "$WORK/src" "$NPATHS" 2>&1 | while read -r l; do log "$l"; done
+log "adding them to a private Nix store"
+nix-store --add "$WORK"/src/bench-* >"$WORK/paths" 2>"$OUT/nix-add.log" || { cat "$OUT/nix-add.log" >&2; die "nix-store --add failed"; }
+chmod -R u+w "$WORK/src" && rm -rf "$WORK/src"
+[ "$(wc -l <"$WORK/paths")" -eq "$NPATHS" ] || die "expected $NPATHS store paths"
+NAR_TOTAL=$(nix path-info --json $(cat "$WORK/paths") | perl -ne '$t += $1 while /"narSize":(\d+)/g; END { print $t }')
+log "NAR total: $(awk -v b="$NAR_TOTAL" 'BEGIN { printf "%.1f MB", b / 1e6 }')"
+
+# ---------------------------------------------------------------- 2. garretd
+
+DATA=$WORK/garret-data
+mkdir -p "$DATA"
+start_garretd "$DATA" "$OUT/garretd.log"
+log "garretd listening on 127.0.0.1:$PORT (pid $GARRETD_PID)"
+TOKEN=$("$GARRETD" make-token --data-dir "$DATA" --sub bench --validity 1d \
+  --pull '*' --push '*' --create-cache '*' 2>>"$OUT/garretd.log") || die "make-token failed"
+printf 'machine 127.0.0.1 password %s\n' "$TOKEN" >"$NETRC"
+code=$(curl -s -o "$WORK/create.out" -w '%{http_code}' -X POST \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"keypair":"Generate","is_public":true,"store_dir":"/nix/store","priority":41,"upstream_cache_key_names":[]}' \
+  "http://127.0.0.1:$PORT/_api/v1/cache-config/bench")
+case $code in 2??) ;; *) cat "$WORK/create.out" >&2; die "creating cache 'bench' failed: HTTP $code" ;; esac
+
+log "pushing to garretd (nix copy, zstd)"
+t=$(date +%s.%N)
+nix copy --to "http://127.0.0.1:$PORT/bench?compression=zstd" $(cat "$WORK/paths") \
+  >"$OUT/push-garretd.log" 2>&1 || { tail -20 "$OUT/push-garretd.log" >&2; die "nix copy to garretd failed"; }
+PUSH_GARRETD_S=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+G_RSS_PUSH_KB=$(vm_kb "$GARRETD_PID" VmHWM)
+log "pushed in $PUSH_GARRETD_S s; garretd VmHWM $G_RSS_PUSH_KB kB"
+
+# ---------------------------------------------------------------- 3. nginx docroot
+
+DOCROOT=$WORK/www
+mkdir -p "$DOCROOT"
+nix-store --generate-binary-cache-key bench-nginx-1 "$WORK/nginx-sk" "$WORK/nginx-pk"
+log "writing the same paths as a file:// cache for nginx"
+t=$(date +%s.%N)
+nix copy --to "file://$DOCROOT/bench?compression=zstd&secret-key=$WORK/nginx-sk" $(cat "$WORK/paths") \
+  >"$OUT/push-file.log" 2>&1 || { tail -20 "$OUT/push-file.log" >&2; die "nix copy to file:// failed"; }
+PUSH_FILE_S=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+log "written in $PUSH_FILE_S s"
+start_nginx "$DOCROOT"
+log "nginx listening on 127.0.0.1:$NGINX_PORT (master pid $NGINX_PID)"
+
+# ---------------------------------------------------------------- 4. URL lists
+
+G=http://127.0.0.1:$PORT
+N=http://127.0.0.1:$NGINX_PORT
+sed 's|^/nix/store/||; s|-.*||' "$WORK/paths" | shuf --random-source=<(keystream "shuffle-$SEED") >"$WORK/hashes"
+sed 's|.*|/bench/&.narinfo|' "$WORK/hashes" >"$WORK/hits.list"
+
+log "checking both servers' answers"
+: >"$WORK/nars-garretd.list"
+: >"$WORK/nars-nginx.list"
+while read -r h; do
+  curl -sf -o "$WORK/ni" "$G/bench/$h.narinfo" || die "garretd: GET /bench/$h.narinfo failed"
+  grep -q "^StorePath: /nix/store/$h-" "$WORK/ni" || die "garretd: bad narinfo for $h"
+  grep -q '^Sig: ' "$WORK/ni" || die "garretd: narinfo for $h is not signed"
+  url=$(sed -n 's/^URL: //p' "$WORK/ni")
+  size=$(sed -n 's/^FileSize: //p' "$WORK/ni")
+  echo "/bench/$url" >>"$WORK/nars-garretd.list"
+  if [ -n "$size" ]; then
+    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$G/bench/$url")
+    [ "$got" = "200 $size" ] || die "garretd: GET /bench/$url gave '$got', narinfo says FileSize $size"
+  fi
+  curl -sf -o "$WORK/ni" "$N/bench/$h.narinfo" || die "nginx: GET /bench/$h.narinfo failed"
+  echo "/bench/$(sed -n 's/^URL: //p' "$WORK/ni")" >>"$WORK/nars-nginx.list"
+done <"$WORK/hashes"
+miss=/bench/$({ keystream "miss-$SEED" || true; } | tr -dc '0123456789abcdfghijklmnpqrsvwxyz' | head -c 32 || true).narinfo
+for base in "$G" "$N"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$base$miss")
+  [ "$code" = 404 ] || die "$base$miss: expected 404, got $code"
+done
+
+# ---------------------------------------------------------------- 5. wrk
+
+NGINX_WORKER=$(nginx_worker_pid)
+log "wrk -t1 -c$CONNS -d${DURATION}s (after ${WARMUP}s warm-up), $ROUNDS rounds; server CPU = its CPU time / wall time"
+declare -A BEST=() ERRS=() CPU=() P99=() ALL=()
+# measure KIND SERVER BASE_URL PID SCRIPT ARGS...: one wrk run; keeps the best
+# figure per KIND-SERVER (req/s, or MB/s for NARs). For misses, every answer
+# should be a 404, so "errors" counts the answers that were not.
+measure() {
+  local kind=$1 server=$2 k=$1-$2 v e
+  shift 2
+  run_wrk "$server-$kind-r$round" "$@"
+  if [ "$kind" = nars ]; then v=$W_MBPS; else v=$W_RPS; fi
+  if [ "$kind" = misses ]; then e=$((W_REQS - W_STATUS + W_ERRS)); else e=$((W_STATUS + W_ERRS)); fi
+  ALL[$k]+="${ALL[$k]:+, }$v"
+  ERRS[$k]=$((${ERRS[$k]:-0} + e))
+  if awk -v a="$v" -v b="${BEST[$k]:-0}" 'BEGIN { exit !(a > b) }'; then
+    BEST[$k]=$v CPU[$k]=$W_CPU P99[$k]=$W_P99
+  fi
+}
+for round in $(seq "$ROUNDS"); do
+  measure hits garretd "$G" "$GARRETD_PID" urls.lua "$WORK/hits.list"
+  measure hits nginx "$N" "$NGINX_WORKER" urls.lua "$WORK/hits.list"
+  measure misses garretd "$G" "$GARRETD_PID" misses.lua /bench "$SEED$round"
+  measure misses nginx "$N" "$NGINX_WORKER" misses.lua /bench "$SEED$round"
+  measure nars garretd "$G" "$GARRETD_PID" urls.lua "$WORK/nars-garretd.list"
+  measure nars nginx "$N" "$NGINX_WORKER" urls.lua "$WORK/nars-nginx.list"
+done
+G_HIT=${BEST[hits-garretd]} N_HIT=${BEST[hits-nginx]}
+G_MISS=${BEST[misses-garretd]} N_MISS=${BEST[misses-nginx]}
+G_NAR=${BEST[nars-garretd]} N_NAR=${BEST[nars-nginx]}
+
+G_RSS_SERVE_KB=$(vm_kb "$GARRETD_PID" VmHWM)
+stop_pid "$NGINX_PID"; NGINX_PID=""
+stop_pid "$GARRETD_PID"; GARRETD_PID=""
+chmod -R u+w "$DOCROOT" && rm -rf "$DOCROOT"
+
+# ---------------------------------------------------------------- 6. big NAR ingest
+
+BIG_DONE=0
+if [ "${BENCH_SKIP_BIG:-0}" != 1 ]; then
+  big_bytes=$((BIG_MIB * 1024 * 1024))
+  log "making a store path with one $BIG_MIB MiB random file"
+  mkdir -p "$WORK/big/bench-big"
+  { keystream "big-$SEED" || true; } | head -c "$big_bytes" >"$WORK/big/bench-big/blob"
+  [ "$(stat -c %s "$WORK/big/bench-big/blob")" -eq "$big_bytes" ] || die "could not write the big file"
+  BIG_PATH=$(nix-store --add "$WORK/big/bench-big" 2>>"$OUT/nix-add.log") || die "nix-store --add (big) failed"
+  rm -rf "$WORK/big"
+  BIG_NAR=$(nix path-info --json "$BIG_PATH" | perl -ne 'print $1 if /"narSize":(\d+)/')
+
+  start_garretd "$DATA" "$OUT/garretd.log"
+  G=http://127.0.0.1:$PORT
+  log "fresh garretd on 127.0.0.1:$PORT (pid $GARRETD_PID)"
+  RSS0_KB=$(vm_kb "$GARRETD_PID" VmHWM)
+  CPU0=$(cpu_seconds "$GARRETD_PID")
+  log "pushing $BIG_PATH ($(awk -v b="$BIG_NAR" 'BEGIN { printf "%.0f MB", b / 1e6 }') NAR)"
+  t=$(date +%s.%N)
+  nix copy --to "$G/bench?compression=zstd" "$BIG_PATH" >"$OUT/push-big.log" 2>&1 ||
+    { tail -20 "$OUT/push-big.log" >&2; die "nix copy of the big path failed"; }
+  INGEST_S=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  CPU1=$(cpu_seconds "$GARRETD_PID")
+  RSS1_KB=$(vm_kb "$GARRETD_PID" VmHWM)
+  INGEST_CPU=$(awk -v a="$CPU0" -v b="$CPU1" 'BEGIN { printf "%.1f", b - a }')
+  INGEST_MBPS=$(awk -v b="$BIG_NAR" -v s="$INGEST_S" 'BEGIN { printf "%.0f", b / 1e6 / s }')
+  log "ingested in $INGEST_S s ($INGEST_MBPS MB/s), garretd CPU $INGEST_CPU s, VmHWM $RSS0_KB -> $RSS1_KB kB"
+
+  # Read it back and check it against the narinfo.
+  h=$(basename "$BIG_PATH"); h=${h%%-*}
+  curl -sf -o "$WORK/ni" "$G/bench/$h.narinfo" || die "garretd: no narinfo for the big path"
+  url=$(sed -n 's/^URL: //p' "$WORK/ni")
+  comp=$(sed -n 's/^Compression: //p' "$WORK/ni")
+  want=$(sed -n 's/^NarHash: //p' "$WORK/ni")
+  case $comp in zstd) dec="zstd -dcq" ;; xz) dec="xz -dc" ;; bzip2) dec="bzip2 -dc" ;; none | "") dec=cat ;; *) dec="" ;; esac
+  if [ -n "$dec" ]; then
+    t=$(date +%s.%N)
+    hex=$(curl -sf "$G/bench/$url" | $dec | sha256sum | cut -d' ' -f1) || die "garretd: downloading the big NAR failed"
+    READBACK_S=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+    got="sha256:$(nix hash to-base32 --type sha256 "$hex")"
+    [ "$got" = "$want" ] || die "garretd: big NAR reads back as $got, narinfo says $want"
+    RSS2_KB=$(vm_kb "$GARRETD_PID" VmHWM)
+    log "read back and verified in $READBACK_S s; VmHWM now $RSS2_KB kB"
+  else
+    RSS2_KB=$RSS1_KB READBACK_S=n/a
+  fi
+  stop_pid "$GARRETD_PID"; GARRETD_PID=""
+  # The client's share of the ingest time: the same copy to a file:// cache.
+  t=$(date +%s.%N)
+  nix copy --to "file://$WORK/bigcache?compression=zstd" "$BIG_PATH" >>"$OUT/push-big.log" 2>&1 ||
+    die "nix copy of the big path to file:// failed"
+  CLIENT_S=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  rm -rf "$WORK/bigcache"
+  log "the same nix copy to a file:// cache takes $CLIENT_S s"
+  nix store delete "$BIG_PATH" >>"$OUT/nix-add.log" 2>&1 || log "warning: could not delete $BIG_PATH"
+  rm -rf "$DATA"
+  BIG_DONE=1
+fi
+
+# ---------------------------------------------------------------- 7. report
+
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }'; }
+R_HIT=$(ratio "$G_HIT" "$N_HIT")
+R_MISS=$(ratio "$G_MISS" "$N_MISS")
+R_NAR=$(ratio "$G_NAR" "$N_NAR")
+
+TABLE="| Measurement | garretd | nginx | garretd / nginx | Target | Met |
+|---|---:|---:|---:|---|---|
+| narinfo hits (req/s) | $G_HIT | $N_HIT | ${R_HIT}× | ≥ 1.0× | $(meets "$R_HIT" 1.0 ">=") |
+| narinfo misses (req/s) | $G_MISS | $N_MISS | ${R_MISS}× | ≥ 1.0× | $(meets "$R_MISS" 1.0 ">=") |
+| NAR download (MB/s) | $G_NAR | $N_NAR | ${R_NAR}× | ≥ 0.8× | $(meets "$R_NAR" 0.8 ">=") |"
+if [ "$BIG_DONE" = 1 ]; then
+  PEAK_MB=$(mb "$RSS1_KB")
+  TABLE+="
+| Peak RSS ingesting a $(awk -v b="$BIG_NAR" 'BEGIN { printf "%.2f GB", b / 1e9 }') NAR (MB) | $PEAK_MB | | | < 100 MB | $(meets "$PEAK_MB" 100 "<") |
+| Ingest time, \`nix copy\` wall clock (s) | $INGEST_S ($INGEST_MBPS MB/s) | | | | |"
+fi
+
+DETAILS="| Run | every round | best run: server CPU | best run: p99 latency | errors, all rounds |
+|---|---|---:|---:|---:|"
+for kind in hits misses nars; do
+  for server in garretd nginx; do
+    k=$kind-$server
+    case $kind in hits) what="narinfo hits (req/s)" ;; misses) what="narinfo misses (req/s)" ;; nars) what="NAR download (MB/s)" ;; esac
+    DETAILS+="
+| $server $what | ${ALL[$k]} | ${CPU[$k]} % | ${P99[$k]} µs | ${ERRS[$k]} |"
+  done
+done
+
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+GARRET_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$ROOT" diff --quiet HEAD -- src apps 2>/dev/null || GARRET_REV+=" + local changes"
+VERSIONS="$("$GARRETD" --version 2>/dev/null | head -1) ($GARRET_REV), $("$NGINX" -v 2>&1 | sed 's|.*: ||'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), $(nix --version), Linux $(uname -r)"
+MACHINE="$(nproc) CPUs, $CPU_MODEL, $(awk '/MemTotal/ { printf "%.0f GB RAM", $2 / 1e6 }' /proc/meminfo); load average $LOAD0 when the run started"
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+CONTENT="$NPATHS store paths, $(awk -v b="$NAR_TOTAL" 'BEGIN { printf "%.0f MB", b / 1e6 }') of NARs (seed $SEED); \`nix copy\` of all of them took $PUSH_GARRETD_S s to garretd and $PUSH_FILE_S s to a \`file://\` cache"
+[ "$BIG_DONE" = 1 ] && BIGNOTE="Big NAR: garretd VmHWM $(mb "$RSS0_KB") MB after start, $(mb "$RSS1_KB") MB after ingest, $(mb "$RSS2_KB") MB after serving it back ($READBACK_S s, hash verified); garretd used $INGEST_CPU s of CPU during the ${INGEST_S} s ingest; the same \`nix copy\` to a \`file://\` cache takes $CLIENT_S s (Nix dumping and compressing the path in memory)." || BIGNOTE=""
+MEMNOTE="Memory while serving: the first garretd's VmHWM was $(mb "$G_RSS_PUSH_KB") MB after the push of the $NPATHS paths and $(mb "$G_RSS_SERVE_KB") MB after the wrk runs."
+
+{
+  echo
+  echo "Date: $DATE"
+  echo "Machine: $MACHINE"
+  echo "Versions: $VERSIONS"
+  echo "Content: $CONTENT"
+  echo "wrk: -t1 -c$CONNS -d${DURATION}s after a ${WARMUP}s warm-up, best of $ROUNDS rounds; garretd --threads 1, nginx worker_processes 1"
+  echo
+  echo "$TABLE"
+  echo
+  echo "$DETAILS"
+  if [ -n "$BIGNOTE" ]; then echo; echo "$BIGNOTE"; fi
+  echo; echo "$MEMNOTE"
+} | tee "$OUT/summary.txt"
+
+if [ "${BENCH_NO_DOC:-0}" != 1 ]; then
+  MARK="## Latest figures"
+  if [ -f "$DOC" ] && grep -qxF "$MARK" "$DOC"; then
+    intro=$(sed "/^$MARK\$/,\$d" "$DOC")
+  else
+    intro=$(cat <<'EOF'
+# Performance
+
+`make bench` (`bench/run.sh`) compares `garretd` with nginx serving the same
+binary cache as static files, on one machine, and rewrites the figures below.
+
+**Method.** A seeded generator makes a few hundred store paths (small files of
+1–50 KB, text-like or random, and in every fifteenth path one random 5–20 MB
+file; about 300 MB in all) and adds them to a private Nix store. `nix copy
+?compression=zstd` pushes them to a public `garretd` cache and, signed with a
+local key, to a `file://` cache that nginx serves (`worker_processes 1`,
+`sendfile on`, `access_log off`, no `open_file_cache`). `garretd` runs with
+`--threads 1`. `wrk` (one thread, 32 connections, 10 s after a 2 s warm-up)
+then asks each server in turn for:
+
+1. narinfo hits: every store path's `<hash>.narinfo`, cycling in a shuffled order;
+2. narinfo misses: a new random, well-formed nix-base32 hash for every request
+   (answered 404), so that no server can answer from a cache of earlier misses;
+3. NAR downloads: the `URL:` of every narinfo, cycling.
+
+The six runs are repeated three times, alternating the servers, and the best run
+of each counts, so that a burst of other work on the machine does not decide the
+result; the servers and wrk run at nice level -10. Server CPU is the server's CPU
+time divided by the run's wall time (for nginx, its worker's). On two cores wrk
+needs one of them, so the figures are ratios more than absolute limits.
+
+Last, a freshly started `garretd` ingests one store path holding a single
+1.1 GiB random file through `nix copy`; its peak resident memory is the `VmHWM`
+of `/proc/<pid>/status`. The NAR is then downloaded again and its hash checked
+against the narinfo.
+
+**Targets.** narinfo hits and misses at least as fast as nginx (≥ 1.0×), NAR
+downloads at ≥ 0.8× nginx's throughput, and peak RSS below 100 MB while ingesting
+a NAR larger than 1 GiB. MB are 10^6 bytes.
+EOF
+)
+  fi
+  {
+    echo "$intro"
+    echo
+    echo "$MARK"
+    echo
+    echo "Measured $DATE on $MACHINE."
+    echo
+    echo "Versions: $VERSIONS."
+    echo
+    echo "Content: $CONTENT."
+    echo
+    echo "$TABLE"
+    echo
+    echo "$DETAILS"
+    if [ -n "$BIGNOTE" ]; then echo; echo "$BIGNOTE"; fi
+    echo; echo "$MEMNOTE"
+  } >"$DOC.tmp"
+  mv "$DOC.tmp" "$DOC"
+  log "wrote $DOC"
+fi
+log "done"
