@@ -453,6 +453,7 @@ if [ "${BENCH_SKIP_BIG:-0}" != 1 ]; then
     RSS2_KB=$RSS1_KB READBACK_S=n/a
   fi
   stop_pid "$GARRETD_PID"; GARRETD_PID=""
+  rm -rf "$DATA"
   # The client's share of the ingest time: the same copy to a file:// cache.
   t=$(date +%s.%N)
   nix copy --to "file://$WORK/bigcache?compression=zstd" "$BIG_PATH" >>"$OUT/push-big.log" 2>&1 ||
@@ -461,7 +462,6 @@ if [ "${BENCH_SKIP_BIG:-0}" != 1 ]; then
   rm -rf "$WORK/bigcache"
   log "the same nix copy to a file:// cache takes $CLIENT_S s"
   nix store delete "$BIG_PATH" >>"$OUT/nix-add.log" 2>&1 || log "warning: could not delete $BIG_PATH"
-  rm -rf "$DATA"
   BIG_DONE=1
 fi
 

@@ -5,6 +5,9 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -220,6 +223,10 @@ int runCheckConfig(const CommonOptions& common) {
 }  // namespace
 
 int garretdMain(int argc, char** argv) {
+  // A client closing its connection during sendfile() must not kill the server.
+  std::signal(SIGPIPE, SIG_IGN);
+  // Few malloc arenas: worker threads otherwise each keep freed codec buffers.
+  mallopt(M_ARENA_MAX, 2);
   CLI::App app{"garretd: a Nix binary cache server (speaks Nix's HTTP binary cache and Attic's API)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "garretd 0.1.0");

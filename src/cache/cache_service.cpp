@@ -54,6 +54,8 @@ std::string servedFileName(const db::NarRecord& nar) {
   return nar.file_hash.toNixBase32() + ".nar" + std::string(ext);
 }
 
+std::uint64_t fingerprint(std::string_view hash) { return std::hash<std::string_view>{}(hash); }
+
 }  // namespace
 
 
@@ -84,6 +86,8 @@ void CacheService::forget(std::string_view name) {
   // Rendered narinfos carry the old key and settings: drop this cache's.
   std::string prefix = std::to_string(it->second->record.id) + "/";
   std::erase_if(narinfos_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
+  std::erase_if(nars_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
+  path_indexes_.erase(it->second->record.id);
   caches_.erase(it);
 }
 
@@ -186,8 +190,14 @@ Lookup CacheService::cachedNarInfo(const CacheView& cache, std::string_view hash
                                    std::string* text) const {
   std::lock_guard lock(mu_);
   auto it = narinfos_.find(pathKey(cache.record.id, hash));
-  if (it == narinfos_.end()) return Lookup::kUnknown;
-  if (it->second.empty()) return Lookup::kMissing;
+  if (it == narinfos_.end()) {
+    auto index = path_indexes_.find(cache.record.id);
+    if (index != path_indexes_.end() && index->second.loaded &&
+        !index->second.fingerprints.contains(fingerprint(hash))) {
+      return Lookup::kMissing;
+    }
+    return Lookup::kUnknown;
+  }
   *text = it->second;
   return Lookup::kFound;
 }
@@ -226,18 +236,35 @@ Result<std::optional<std::string>> CacheService::narInfo(const CacheView& cache,
     case Lookup::kMissing: return std::optional<std::string>();
     case Lookup::kUnknown: break;
   }
+  GARRET_TRY(loadPathIndex(cache.record.id));
+  if (cachedNarInfo(cache, hash, &text) == Lookup::kMissing) return std::optional<std::string>();
   GARRET_ASSIGN_OR_RETURN(auto found, db_.findObject(cache.record.id, hash));
-  std::optional<std::string> out;
-  if (found) out = renderNarInfo(cache, *found);
+  if (!found) return std::optional<std::string>();
+  std::string rendered = renderNarInfo(cache, *found);
   std::lock_guard lock(mu_);
+  // Bounded: when full, start over (rendering again is one indexed lookup).
   if (narinfos_.size() >= options_.narinfo_cache_entries) narinfos_.clear();
-  narinfos_.insert_or_assign(std::string(pathKey(cache.record.id, hash)),
-                            out.value_or(std::string()));
-  return out;
+  narinfos_.insert_or_assign(std::string(pathKey(cache.record.id, hash)), rendered);
+  return std::optional<std::string>(std::move(rendered));
 }
 
-void CacheService::invalidatePath(std::int64_t cache_id, std::string_view hash) {
+Status CacheService::loadPathIndex(std::int64_t cache_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = path_indexes_.find(cache_id);
+    if (it != path_indexes_.end() && it->second.loaded) return {};
+  }
+  GARRET_ASSIGN_OR_RETURN(auto hashes, db_.listPathHashes(cache_id));
   std::lock_guard lock(mu_);
+  PathIndex& index = path_indexes_[cache_id];
+  for (const auto& h : hashes) index.fingerprints.insert(fingerprint(h));
+  index.loaded = true;
+  return {};
+}
+
+void CacheService::notePathAdded(std::int64_t cache_id, std::string_view hash) {
+  std::lock_guard lock(mu_);
+  path_indexes_[cache_id].fingerprints.insert(fingerprint(hash));
   auto it = narinfos_.find(pathKey(cache_id, hash));
   if (it != narinfos_.end()) narinfos_.erase(it);
 }
@@ -246,16 +273,33 @@ Result<std::optional<db::NarRecord>> CacheService::narForFile(const CacheView& c
                                                               std::string_view file_name) {
   auto parsed = parseNarFileName(file_name);
   if (!parsed.ok()) return std::optional<db::NarRecord>();
+  std::optional<db::NarRecord> nar;
   auto hash = Hash::parseBare(parsed->hash_text);
   if (hash.ok()) {
-    GARRET_ASSIGN_OR_RETURN(auto nar, db_.findNarInCache(cache.record.id, *hash));
-    if (nar && servedFileName(*nar) == file_name) return nar;
+    GARRET_ASSIGN_OR_RETURN(nar, db_.findNarInCache(cache.record.id, *hash));
+    if (nar && servedFileName(*nar) != file_name) nar.reset();
   }
-  // The client's own name for a NAR it uploaded: Nix keeps the narinfo it
-  // pushed in its local cache and later downloads by that URL.
-  GARRET_ASSIGN_OR_RETURN(auto staged, db_.findStaged(cache.record.id, file_name, clock_.now()));
-  if (!staged) return std::optional<db::NarRecord>();
-  return db_.findNarById(staged->nar_id);
+  if (!nar) {
+    // The client's own name for a NAR it uploaded: Nix keeps the narinfo it
+    // pushed in its local cache and later downloads by that URL.
+    GARRET_ASSIGN_OR_RETURN(auto staged,
+                            db_.findStaged(cache.record.id, file_name, clock_.now()));
+    if (!staged) return std::optional<db::NarRecord>();
+    GARRET_ASSIGN_OR_RETURN(nar, db_.findNarById(staged->nar_id));
+    if (!nar) return nar;
+  }
+  std::lock_guard lock(mu_);
+  if (nars_.size() >= options_.narinfo_cache_entries) nars_.clear();
+  nars_.insert_or_assign(std::string(pathKey(cache.record.id, file_name)), *nar);
+  return nar;
+}
+
+std::optional<db::NarRecord> CacheService::cachedNar(const CacheView& cache,
+                                                     std::string_view file_name) const {
+  std::lock_guard lock(mu_);
+  auto it = nars_.find(pathKey(cache.record.id, file_name));
+  if (it == nars_.end()) return std::nullopt;
+  return it->second;
 }
 
 Result<std::unique_ptr<storage::BlobReader>> CacheService::openNar(const db::NarRecord& nar) {
@@ -380,7 +424,7 @@ Status CacheService::putNarInfo(const CacheView& cache, std::string_view hash,
   object.created_at = object.last_accessed_at = clock_.now();
   object.created_by = std::string(uploader);
   GARRET_TRY(db_.upsertObject(object));
-  invalidatePath(cache.record.id, hash);
+  notePathAdded(cache.record.id, hash);
   return {};
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/nar_ingest.h"
@@ -85,7 +86,10 @@ class CacheService {
   // cache, or one staged under the client's name; nullopt if neither.
   Result<std::optional<db::NarRecord>> narForFile(const CacheView& cache,
                                                   std::string_view file_name);
+  // Memory only: the NAR a previous narForFile() found under this name.
+  std::optional<db::NarRecord> cachedNar(const CacheView& cache, std::string_view file_name) const;
   Result<std::unique_ptr<storage::BlobReader>> openNar(const db::NarRecord& nar);
+  bool openNarIsCheap() const { return blobs_.openIsCheap(); }
   // Memory only: notes an access for retention; flushed in batches.
   void recordAccess(const CacheView& cache, std::string_view hash);
   Status flushAccesses();
@@ -111,7 +115,8 @@ class CacheService {
   Result<CachePtr> makeView(db::CacheRecord record) const;
   void remember(const CachePtr& view);
   void forget(std::string_view name);
-  void invalidatePath(std::int64_t cache_id, std::string_view hash);
+  void notePathAdded(std::int64_t cache_id, std::string_view hash);
+  Status loadPathIndex(std::int64_t cache_id);
   std::string renderNarInfo(const CacheView& cache, const db::ObjectWithNar& found) const;
 
   db::MetadataDb& db_;
@@ -129,8 +134,18 @@ class CacheService {
 
   mutable std::mutex mu_;
   StringMap<CachePtr> caches_;
-  // "<cache_id>/<hash>" → rendered narinfo, or empty for a known miss.
+  // "<cache_id>/<file name>" → the NAR served under that name.
+  StringMap<db::NarRecord> nars_;
+  // "<cache_id>/<hash>" → rendered narinfo.
   StringMap<std::string> narinfos_;
+  // Per cache: fingerprints of every store path hash it holds, so that a
+  // miss is answered from memory. Inserts are recorded even before the
+  // index is loaded; loading merges, so no concurrent insert is lost.
+  struct PathIndex {
+    bool loaded = false;
+    std::unordered_set<std::uint64_t> fingerprints;
+  };
+  std::unordered_map<std::int64_t, PathIndex> path_indexes_;
   // "<cache_id>/<hash>" → latest access not yet written; repeated accesses
   // to one path collapse into one row update.
   StringMap<db::AccessTouch> touches_;

@@ -124,6 +124,8 @@ class MetadataDb {
   // Of the given hashes, those the cache has no object for (input order kept).
   virtual Result<std::vector<std::string>> missingPaths(
       std::int64_t cache_id, const std::vector<std::string>& store_path_hashes) = 0;
+  // Every store path hash the cache holds (for the in-memory path index).
+  virtual Result<std::vector<std::string>> listPathHashes(std::int64_t cache_id) = 0;
   // Batched last_accessed_at updates (one transaction).
   virtual Status touchObjects(const std::vector<AccessTouch>& touches) = 0;
 };

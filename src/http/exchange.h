@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -90,9 +91,11 @@ class Exchange {
     saved_.emplace(*req_);
     req_ = &*saved_;
   }
-  template <class Message>
-  void prepare(Message& res);
-  asio::awaitable<void> writeHeader(bhttp::response<bhttp::empty_body>& res);
+  // Writes the status line and headers (and `body` unless HEAD) in one write.
+  asio::awaitable<void> writeHead(int status, std::string_view content_type,
+                                  std::uint64_t content_length, std::string_view extra_headers,
+                                  std::string_view body, bool more_follows = false);
+  void armDeadline();
   asio::awaitable<Status> sendRange(storage::BlobReader& blob, std::uint64_t offset,
                                     std::uint64_t length);
 
@@ -113,10 +116,18 @@ class Exchange {
 
 namespace garret::http {
 
+// The connection as an exchange sees it. Timeouts are deadlines: before each
+// socket operation the exchange moves `deadline`; the server's sweeper
+// cancels the socket's operations once a deadline has passed.
 struct Exchange::Io {
-  beast::tcp_stream& stream;
+  asio::ip::tcp::socket& socket;
   beast::flat_buffer& buffer;
   bhttp::request_parser<bhttp::empty_body>& parser;
+  std::chrono::steady_clock::time_point& deadline;
 };
+
+inline void Exchange::armDeadline() {
+  io_.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(io_timeout_);
+}
 
 }  // namespace garret::http

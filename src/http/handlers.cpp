@@ -103,7 +103,11 @@ awaitable<void> handleNarInfo(HandlerContext& ctx, Exchange& ex, const Route& r)
     if (*loaded) text = std::move(**loaded);
   }
   if (found == cache::Lookup::kMissing) {
-    co_return co_await ex.respondError(notFound("no such path in cache " + r.cache));
+    // The hottest error: Attic's body without a JSON library round trip
+    // (cache names need no escaping).
+    co_return co_await ex.respond(
+        404, kJsonType,
+        R"({"code":404,"error":"NotFound","message":"no such path in cache )" + r.cache + "\"}\n");
   }
   if (m == verb::get) ctx.service.recordAccess(**cache, r.arg);
   co_await ex.respond(200, kNarInfoType, std::move(text));
@@ -139,17 +143,27 @@ awaitable<void> handleNar(HandlerContext& ctx, Exchange& ex, const Route& r) {
   auto cache = co_await authorize(ctx, ex, r.cache, put ? auth::kPush : auth::kPull);
   if (!cache.ok()) co_return co_await ex.respondError(cache.error());
   if (put) co_return co_await putNar(ctx, ex, r, *cache);
-  auto opened = co_await ex.offload([&]() -> Result<std::unique_ptr<storage::BlobReader>> {
-    GARRET_ASSIGN_OR_RETURN(auto nar, ctx.service.narForFile(**cache, r.arg));
-    if (!nar) return notFound("no such NAR in cache " + r.cache);
-    return ctx.service.openNar(*nar);
-  });
+  auto& svc = ctx.service;
+  Result<std::unique_ptr<storage::BlobReader>> opened = notFound("");
+  auto known = svc.cachedNar(**cache, r.arg);
+  bool inline_io = known && svc.openNarIsCheap();
+  if (inline_io) {
+    opened = svc.openNar(*known);
+  } else {
+    opened = co_await ex.offload([&]() -> Result<std::unique_ptr<storage::BlobReader>> {
+      GARRET_ASSIGN_OR_RETURN(auto nar, svc.narForFile(**cache, r.arg));
+      if (!nar) return notFound("no such NAR in cache " + r.cache);
+      return svc.openNar(*nar);
+    });
+  }
   if (!opened.ok()) co_return co_await ex.respondError(opened.error());
   co_await ex.respondBlob(**opened, kNarType);
-  co_await ex.offload([&] {
-    opened->reset();
-    return 0;
-  });
+  if (!inline_io) {  // closing may be a network call for remote stores
+    co_await ex.offload([&] {
+      opened->reset();
+      return 0;
+    });
+  }
 }
 
 awaitable<void> handleCacheConfig(HandlerContext& ctx, Exchange& ex, const Route& r) {

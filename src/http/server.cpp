@@ -35,10 +35,11 @@ using std::chrono::seconds;
 asio::awaitable<Status> Exchange::sendContinue() {
   auto expect = header(bhttp::field::expect);
   if (!expect || !beast::iequals(*expect, "100-continue")) co_return Status();
-  bhttp::response<bhttp::empty_body> res{bhttp::status::continue_, req_->version()};
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
   beast::error_code ec;
-  io_.stream.expires_after(seconds(io_timeout_));
-  co_await bhttp::async_write(io_.stream, res, asio::redirect_error(use_awaitable, ec));
+  armDeadline();
+  co_await asio::async_write(io_.socket, asio::buffer(kContinue.data(), kContinue.size()),
+                             asio::redirect_error(use_awaitable, ec));
   if (ec) co_return makeError(ErrorCode::kIo, "writing 100 Continue: " + ec.message());
   co_return Status();
 }
@@ -49,7 +50,7 @@ Error readError(const beast::error_code& ec) {
   if (ec == bhttp::error::body_limit) {
     return makeError(ErrorCode::kPayloadTooLarge, "request body exceeds the size limit");
   }
-  if (ec == beast::error::timeout) {
+  if (ec == asio::error::operation_aborted) {
     return makeError(ErrorCode::kInvalidArgument, "timed out reading the request body");
   }
   return makeError(ErrorCode::kInvalidArgument, "reading request body: " + ec.message());
@@ -69,8 +70,8 @@ asio::awaitable<Result<std::string>> Exchange::readBody(std::size_t limit) {
   bhttp::request_parser<bhttp::string_body> p(std::move(io_.parser));
   p.body_limit(limit);
   beast::error_code ec;
-  io_.stream.expires_after(seconds(io_timeout_));
-  co_await bhttp::async_read(io_.stream, io_.buffer, p, asio::redirect_error(use_awaitable, ec));
+  armDeadline();
+  co_await bhttp::async_read(io_.socket, io_.buffer, p, asio::redirect_error(use_awaitable, ec));
   body_read_ = true;
   if (ec) {
     keep_alive_ = false;
@@ -97,8 +98,8 @@ asio::awaitable<Status> Exchange::streamBody(
     p.get().body().data = buf.data();
     p.get().body().size = buf.size();
     beast::error_code ec;
-    io_.stream.expires_after(seconds(io_timeout_));
-    co_await bhttp::async_read(io_.stream, io_.buffer, p, asio::redirect_error(use_awaitable, ec));
+    armDeadline();
+    co_await bhttp::async_read(io_.socket, io_.buffer, p, asio::redirect_error(use_awaitable, ec));
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       keep_alive_ = false;
@@ -126,44 +127,62 @@ bool requestHasBody(const RequestHeader& req) {
 
 }  // namespace
 
-template <class Message>
-void Exchange::prepare(Message& res) {
+asio::awaitable<void> Exchange::writeHead(int status, std::string_view content_type,
+                                          std::uint64_t content_length,
+                                          std::string_view extra_headers, std::string_view body,
+                                          bool more_follows) {
   if (!body_read_ && requestHasBody(*req_)) keep_alive_ = false;  // unread body: cannot reuse
-  res.set(bhttp::field::server, "garret");
-  res.keep_alive(keep_alive_ && req_->keep_alive());
-  keep_alive_ = res.keep_alive();
-  log_.status = res.result_int();
-}
-
-asio::awaitable<void> Exchange::writeHeader(bhttp::response<bhttp::empty_body>& res) {
-  prepare(res);
-  bhttp::response_serializer<bhttp::empty_body> sr(res);
+  keep_alive_ = keep_alive_ && req_->keep_alive();
+  log_.status = status;
+  std::string head;
+  head.reserve(192 + extra_headers.size());
+  head += req_->version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  head += std::to_string(status);
+  head += ' ';
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  head.append(reason.data(), reason.size());
+  head += "\r\nServer: garret\r\n";
+  if (!content_type.empty()) {
+    head += "Content-Type: ";
+    head += content_type;
+    head += "\r\n";
+  }
+  head += "Content-Length: ";
+  head += std::to_string(content_length);
+  head += "\r\n";
+  head += extra_headers;
+  if (!keep_alive_) {
+    head += "Connection: close\r\n";
+  } else if (req_->version() == 10) {
+    head += "Connection: keep-alive\r\n";
+  }
+  head += "\r\n";
+  std::array<asio::const_buffer, 2> buffers = {asio::buffer(head),
+                                               asio::buffer(body.data(), body.size())};
+  // Try the send right away (the socket is non-blocking): most responses
+  // fit the socket buffer, and then no reactor round trip is needed. With
+  // more_follows the kernel holds the head back for the sendfile() data.
   beast::error_code ec;
-  io_.stream.expires_after(seconds(io_timeout_));
-  co_await bhttp::async_write_header(io_.stream, sr, asio::redirect_error(use_awaitable, ec));
+  std::size_t total = head.size() + body.size();
+  std::size_t sent = io_.socket.send(buffers, more_follows ? MSG_MORE : 0, ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+    sent = 0;
+  }
+  if (!ec && sent < total) {
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+    rest.consume(sent);
+    armDeadline();
+    co_await asio::async_write(io_.socket, rest, asio::redirect_error(use_awaitable, ec));
+  }
   if (ec) keep_alive_ = false;
+  log_.bytes_out += body.size();
 }
 
 asio::awaitable<void> Exchange::respond(int status, std::string_view content_type,
                                         std::string body) {
-  if (isHead()) {
-    bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), req_->version()};
-    res.set(bhttp::field::content_type, content_type);
-    res.content_length(body.size());
-    co_return co_await writeHeader(res);
-  }
-  // Header and body leave in one write.
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), req_->version()};
-  res.set(bhttp::field::content_type, content_type);
-  res.content_length(body.size());
-  res.body() = std::move(body);
-  prepare(res);
-  beast::error_code ec;
-  io_.stream.expires_after(seconds(io_timeout_));
-  std::size_t n = co_await bhttp::async_write(io_.stream, res, asio::redirect_error(use_awaitable, ec));
-  if (ec) keep_alive_ = false;
-  log_.bytes_out += res.body().size();
-  (void)n;
+  std::string_view sent = isHead() ? std::string_view() : std::string_view(body);
+  co_await writeHead(status, content_type, body.size(), "", sent);
 }
 
 asio::awaitable<void> Exchange::respondError(const Error& error) {
@@ -177,26 +196,17 @@ asio::awaitable<void> Exchange::respondBlob(storage::BlobReader& blob,
   std::uint64_t size = blob.size();
   RangeDecision d = decideRange(header(bhttp::field::range), size);
   if (d.kind == RangeKind::kUnsatisfiable) {
-    bhttp::response<bhttp::empty_body> res{bhttp::status::range_not_satisfiable, req_->version()};
-    res.set(bhttp::field::content_range, "bytes */" + std::to_string(size));
-    res.content_length(0);
-    co_await writeHeader(res);
-    co_return;
+    co_return co_await writeHead(416, "", 0, "Content-Range: bytes */" + std::to_string(size) + "\r\n", "");
   }
   ByteRange r = d.kind == RangeKind::kPartial ? d.range : ByteRange{0, size};
-  bhttp::response<bhttp::empty_body> res{
-      d.kind == RangeKind::kPartial ? bhttp::status::partial_content : bhttp::status::ok,
-      req_->version()};
-  res.set(bhttp::field::content_type, content_type);
-  res.set(bhttp::field::accept_ranges, "bytes");
+  std::string extra = "Accept-Ranges: bytes\r\n";
   if (d.kind == RangeKind::kPartial) {
-    res.set(bhttp::field::content_range, "bytes " + std::to_string(r.start) + "-" +
-                                             std::to_string(r.start + r.length - 1) + "/" +
-                                             std::to_string(size));
+    extra += "Content-Range: bytes " + std::to_string(r.start) + "-" +
+             std::to_string(r.start + r.length - 1) + "/" + std::to_string(size) + "\r\n";
   }
-  res.content_length(r.length);
-  co_await writeHeader(res);
-  if (isHead() || r.length == 0) co_return;
+  co_await writeHead(d.kind == RangeKind::kPartial ? 206 : 200, content_type, r.length, extra, "",
+                     !isHead() && r.length > 0);
+  if (isHead() || r.length == 0 || log_.status == 0) co_return;
   Status s = co_await sendRange(blob, r.start, r.length);
   if (!s.ok()) {
     keep_alive_ = false;
@@ -206,7 +216,7 @@ asio::awaitable<void> Exchange::respondBlob(storage::BlobReader& blob,
 
 asio::awaitable<Status> Exchange::sendRange(storage::BlobReader& blob, std::uint64_t offset,
                                             std::uint64_t length) {
-  auto& sock = io_.stream.socket();
+  auto& sock = io_.socket;
   int fd = blob.nativeHandle();
   if (fd >= 0) {
     // Zero-copy from the page cache; wait for writability when the socket
@@ -223,14 +233,9 @@ asio::awaitable<Status> Exchange::sendRange(storage::BlobReader& blob, std::uint
       if (n == 0) co_return makeError(ErrorCode::kIo, "blob shorter than its recorded size");
       if (errno == EINTR) continue;
       if (errno != EAGAIN) co_return makeError(ErrorCode::kIo, std::strerror(errno));
-      asio::steady_timer timer(co_await asio::this_coro::executor);
-      timer.expires_after(seconds(io_timeout_));
-      timer.async_wait([&sock](const beast::error_code& ec) {
-        if (!ec) sock.cancel();
-      });
+      armDeadline();
       beast::error_code ec;
       co_await sock.async_wait(tcp::socket::wait_write, asio::redirect_error(use_awaitable, ec));
-      timer.cancel();
       if (ec) co_return makeError(ErrorCode::kIo, "client stopped reading: " + ec.message());
     }
     co_return Status();
@@ -242,8 +247,8 @@ asio::awaitable<Status> Exchange::sendRange(storage::BlobReader& blob, std::uint
     if (!n.ok()) co_return n.error();
     if (*n == 0) co_return makeError(ErrorCode::kIo, "blob shorter than its recorded size");
     beast::error_code ec;
-    io_.stream.expires_after(seconds(io_timeout_));
-    co_await asio::async_write(io_.stream, asio::buffer(buf.data(), *n),
+    armDeadline();
+    co_await asio::async_write(io_.socket, asio::buffer(buf.data(), *n),
                                asio::redirect_error(use_awaitable, ec));
     if (ec) co_return makeError(ErrorCode::kIo, "client stopped reading: " + ec.message());
     offset += *n;
@@ -267,6 +272,7 @@ struct Server::Impl {
   class Connection;
   asio::awaitable<void> acceptLoop();
   asio::awaitable<void> flushLoop();
+  asio::awaitable<void> sweepLoop();
   asio::awaitable<void> drain();
   void doStop();
 
@@ -286,14 +292,20 @@ struct Server::Impl {
 
 class Server::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Impl& server, tcp::socket socket) : s_(server), stream_(std::move(socket)) {}
+  Connection(Impl& server, tcp::socket socket) : s_(server), socket_(std::move(socket)) {}
 
   asio::awaitable<void> run();
-  beast::tcp_stream::executor_type executor() { return stream_.get_executor(); }
+  tcp::socket::executor_type executor() { return socket_.get_executor(); }
   // Closes the connection if it is waiting for a next request.
   void closeIfIdle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_) self->stream_.cancel();
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->socket_.cancel();
+    });
+  }
+  // Cancels the pending operation if its deadline has passed.
+  void sweep(std::chrono::steady_clock::time_point now) {
+    asio::post(socket_.get_executor(), [self = shared_from_this(), now] {
+      if (now > self->deadline_) self->socket_.cancel();
     });
   }
 
@@ -301,7 +313,8 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
   asio::awaitable<bool> serveOne();
 
   Impl& s_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   beast::flat_buffer buffer_;
   bool idle_ = false;
   std::string peer_;
@@ -313,9 +326,9 @@ asio::awaitable<bool> Server::Impl::Connection::serveOne() {
   parser.body_limit(s_.options.max_body_size);
   idle_ = true;
   if (s_.stopping) co_return false;
-  stream_.expires_after(seconds(s_.options.idle_timeout_seconds));
+  deadline_ = std::chrono::steady_clock::now() + seconds(s_.options.idle_timeout_seconds);
   beast::error_code ec;
-  co_await bhttp::async_read_header(stream_, buffer_, parser,
+  co_await bhttp::async_read_header(socket_, buffer_, parser,
                                     asio::redirect_error(use_awaitable, ec));
   idle_ = false;
   if (ec == bhttp::error::header_limit) {
@@ -323,12 +336,12 @@ asio::awaitable<bool> Server::Impl::Connection::serveOne() {
     res.body() = errorBody(makeError(ErrorCode::kPayloadTooLarge, "request header too large"));
     res.prepare_payload();
     res.keep_alive(false);
-    co_await bhttp::async_write(stream_, res, asio::redirect_error(use_awaitable, ec));
+    co_await bhttp::async_write(socket_, res, asio::redirect_error(use_awaitable, ec));
     co_return false;
   }
   if (ec) co_return false;
   auto start = std::chrono::steady_clock::now();
-  Exchange::Io io{stream_, buffer_, parser};
+  Exchange::Io io{socket_, buffer_, parser, deadline_};
   Exchange ex(io, parser.get(), s_.pool, s_.options.io_timeout_seconds, s_.options.max_body_size);
   co_await handleRequest(s_.ctx, ex);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -350,16 +363,17 @@ asio::awaitable<void> Server::Impl::Connection::run() {
   auto self = shared_from_this();
   s_.metrics.connectionOpened();
   beast::error_code ignored;
-  auto ep = stream_.socket().remote_endpoint(ignored);
+  auto ep = socket_.remote_endpoint(ignored);
   peer_ = ep.address().to_string();
+  socket_.non_blocking(true, ignored);
   try {
     while (co_await serveOne()) {
     }
   } catch (const std::exception& e) {
     spdlog::error("connection from {} failed: {}", peer_, e.what());
   }
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.close();
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  socket_.close(ignored);
   s_.metrics.connectionClosed();
   std::lock_guard lock(s_.conns_mu);
   s_.conns.erase(self);
@@ -395,6 +409,20 @@ asio::awaitable<void> Server::Impl::flushLoop() {
         pool, [this]() -> asio::awaitable<Status> { co_return service.flushAccesses(); },
         use_awaitable);
     if (!s.ok()) spdlog::warn("recording accesses failed: {}", s.error().message);
+  }
+}
+
+// Enforces I/O deadlines: one coarse timer for all connections instead of
+// a timer armed and cancelled around every socket operation.
+asio::awaitable<void> Server::Impl::sweepLoop() {
+  asio::steady_timer timer(ioc);
+  while (!stopping) {
+    timer.expires_after(std::chrono::milliseconds(500));
+    beast::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(conns_mu);
+    for (const auto& c : conns) c->sweep(now);
   }
 }
 
@@ -486,6 +514,7 @@ void Server::run(bool handle_signals) {
   }
   asio::co_spawn(s.ioc, s.acceptLoop(), asio::detached);
   asio::co_spawn(s.ioc, s.flushLoop(), asio::detached);
+  asio::co_spawn(s.ioc, s.sweepLoop(), asio::detached);
   std::vector<std::thread> threads;
   for (int i = 1; i < s.options.threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
   s.ioc.run();

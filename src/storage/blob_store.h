@@ -48,6 +48,9 @@ class BlobStore {
   virtual Result<std::vector<std::string>> list(std::string_view prefix) = 0;
   // Checks that the store is usable (for /ready).
   virtual Status ping() = 0;
+  // True if open() is fast enough to call on a network thread (a local
+  // open(2), no network round trip).
+  virtual bool openIsCheap() const { return false; }
 
   // Convenience: whole-blob put through create()/commit().
   Status put(std::string_view key, ByteSpan data);

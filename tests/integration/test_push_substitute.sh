@@ -36,8 +36,8 @@ check "nix copy --to main?compression=zstd succeeds" \
   run_logged push-zstd nix copy --to "$BASE/main?compression=zstd" "$TOP_Z"
 check "nix copy --to main (default xz) succeeds" \
   run_logged push-xz nix copy --to "$BASE/main" "$TOP_X"
-expect_match "the server saw a .nar.zst upload" 'PUT /main/nar/[0-9a-z]{52}\.nar\.zst 20[014]' "$(cat "$GARRETD_LOG")"
-expect_match "the server saw a .nar.xz upload" 'PUT /main/nar/[0-9a-z]{52}\.nar\.xz 20[014]' "$(cat "$GARRETD_LOG")"
+expect_match "the server saw a .nar.zst upload" 'method=PUT path=/main/nar/[0-9a-z]{52}\.nar\.zst status=20[014]' "$(cat "$GARRETD_LOG")"
+expect_match "the server saw a .nar.xz upload" 'method=PUT path=/main/nar/[0-9a-z]{52}\.nar\.xz status=20[014]' "$(cat "$GARRETD_LOG")"
 
 say "narinfo fields"
 for p in "${PATHS_Z[@]}" "${PATHS_X[@]}"; do

@@ -432,6 +432,14 @@ Result<std::vector<std::string>> SqliteMetadataDb::missingPaths(
   return missing;
 }
 
+Result<std::vector<std::string>> SqliteMetadataDb::listPathHashes(std::int64_t cache_id) {
+  std::lock_guard lock(mu_);
+  GARRET_ASSIGN_OR_RETURN(
+      auto stmt, conn_->prepare("SELECT store_path_hash FROM object WHERE cache_id = ?"));
+  stmt.bind(1, cache_id);
+  return queryAll(stmt, readText0);
+}
+
 Status SqliteMetadataDb::touchObjects(const std::vector<AccessTouch>& touches) {
   if (touches.empty()) return okStatus();
   std::lock_guard lock(mu_);

@@ -63,6 +63,7 @@ class SqliteMetadataDb final : public MetadataDb {
                                                   const Hash& file_hash) override;
   Result<std::vector<std::string>> missingPaths(
       std::int64_t cache_id, const std::vector<std::string>& store_path_hashes) override;
+  Result<std::vector<std::string>> listPathHashes(std::int64_t cache_id) override;
   Status touchObjects(const std::vector<AccessTouch>& touches) override;
 
   // The highest applied migration, 0 before migrate().

@@ -49,6 +49,7 @@ class LocalBlobStore final : public BlobStore {
   Result<std::vector<std::string>> list(std::string_view prefix) override;
   // Checks that a file can be created in the root.
   Status ping() override;
+  bool openIsCheap() const override { return true; }
 
   // Deletes temp files whose mtime is more than `max_age_seconds` ago;
   // returns how many were deleted.

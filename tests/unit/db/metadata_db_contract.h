@@ -15,6 +15,8 @@
 //
 // Include from exactly one .cpp per test binary.
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -578,6 +580,24 @@ TYPED_TEST_P(MetadataDbContractTest, MissingPathsOverManyBatches) {
   EXPECT_EQ(*missing, expected);
 }
 
+TYPED_TEST_P(MetadataDbContractTest, ListPathHashesIsPerCache) {
+  std::int64_t cache_id = this->createCache("main");
+  std::int64_t other = this->createCache("other");
+  NarRecord nar = this->insertNar(1);
+  this->upsertObject(this->newObject(cache_id, 2, nar.id));
+  this->upsertObject(this->newObject(cache_id, 4, nar.id));
+  this->upsertObject(this->newObject(other, 5, nar.id));
+  auto hashes = this->db_->listPathHashes(cache_id);
+  ASSERT_TRUE(hashes.ok());
+  std::sort(hashes->begin(), hashes->end());
+  std::vector<std::string> expected = {pathHash(2), pathHash(4)};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(*hashes, expected);
+  auto none = this->db_->listPathHashes(cache_id + other + 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 TYPED_TEST_P(MetadataDbContractTest, MissingPathsOfNothingIsNothing) {
   std::int64_t cache_id = this->createCache("main");
   auto missing = this->db_->missingPaths(cache_id, {});
@@ -676,7 +696,7 @@ TYPED_TEST_P(MetadataDbContractTest, ConcurrentCreateCacheHasOneWinner) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
-    MetadataDbContractTest, MigrateIsIdempotent, PingSucceeds, DataSurvivesReconnect,
+    MetadataDbContractTest, ListPathHashesIsPerCache, MigrateIsIdempotent, PingSucceeds, DataSurvivesReconnect,
     CreateAndFindCacheRoundTrips, CreateCacheFillsCreatedAt,
     RetentionPeriodDistinguishesUnsetAndZero, FindMissingCacheIsNullopt,
     DuplicateCacheNameIsAlreadyExists, ListCachesIsSortedAndSkipsDeleted,
