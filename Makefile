@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 GARRETD = $(BUILD_DIR)/apps/garretd/garretd
 DATA_DIR ?= garret-data
 
-.PHONY: all deps configure build serve test unit integration bench format clean
+.PHONY: all deps configure build garretd serve test unit integration bench format clean
 
 all: build
 
@@ -16,7 +16,10 @@ configure: deps
 build: configure
 	cmake --build --preset default
 
-serve: build
+garretd: configure
+	cmake --build --preset default --target garretd
+
+serve: garretd
 	$(GARRETD) serve --data-dir $(DATA_DIR)
 
 test: build
@@ -28,7 +31,7 @@ unit: build
 integration: build
 	ctest --preset default -L integration
 
-bench: build
+bench: garretd
 	GARRET_BENCH=1 bash scripts/install-deps.sh
 	bash bench/run.sh
 
