@@ -51,6 +51,14 @@ awaitable<Result<CachePtr>> authorize(HandlerContext& ctx, Exchange& ex, const s
   co_return cache;
 }
 
+// The binary-cache routes: GET/HEAD need pull, PUT needs push, nothing else.
+awaitable<Result<CachePtr>> authorizeCacheRoute(HandlerContext& ctx, Exchange& ex,
+                                                const Route& r) {
+  verb m = ex.request().method();
+  if (m != verb::put && m != verb::get && m != verb::head) co_return methodNotAllowed();
+  co_return co_await authorize(ctx, ex, r.cache, m == verb::put ? auth::kPush : auth::kPull);
+}
+
 std::string baseUrl(HandlerContext& ctx, Exchange& ex, bool substituter) {
   const auto& o = ctx.options;
   if (substituter && o.substituter_endpoint) return *o.substituter_endpoint;
@@ -64,8 +72,7 @@ std::string baseUrl(HandlerContext& ctx, Exchange& ex, bool substituter) {
 awaitable<void> handleCacheInfo(HandlerContext& ctx, Exchange& ex, const Route& r) {
   verb m = ex.request().method();
   bool put = m == verb::put;
-  if (!put && m != verb::get && m != verb::head) co_return co_await ex.respondError(methodNotAllowed());
-  auto cache = co_await authorize(ctx, ex, r.cache, put ? auth::kPush : auth::kPull);
+  auto cache = co_await authorizeCacheRoute(ctx, ex, r);
   if (!cache.ok()) co_return co_await ex.respondError(cache.error());
   if (put) {  // Nix writes this when it thinks the cache is new; ours is fixed.
     auto body = co_await ex.readBody(64 * 1024);
@@ -90,8 +97,7 @@ awaitable<void> putNarInfo(HandlerContext& ctx, Exchange& ex, const Route& r, Ca
 awaitable<void> handleNarInfo(HandlerContext& ctx, Exchange& ex, const Route& r) {
   verb m = ex.request().method();
   bool put = m == verb::put;
-  if (!put && m != verb::get && m != verb::head) co_return co_await ex.respondError(methodNotAllowed());
-  auto cache = co_await authorize(ctx, ex, r.cache, put ? auth::kPush : auth::kPull);
+  auto cache = co_await authorizeCacheRoute(ctx, ex, r);
   if (!cache.ok()) co_return co_await ex.respondError(cache.error());
   if (put) co_return co_await putNarInfo(ctx, ex, r, *cache);
   std::string text;
@@ -139,8 +145,7 @@ awaitable<void> putNar(HandlerContext& ctx, Exchange& ex, const Route& r, CacheP
 awaitable<void> handleNar(HandlerContext& ctx, Exchange& ex, const Route& r) {
   verb m = ex.request().method();
   bool put = m == verb::put;
-  if (!put && m != verb::get && m != verb::head) co_return co_await ex.respondError(methodNotAllowed());
-  auto cache = co_await authorize(ctx, ex, r.cache, put ? auth::kPush : auth::kPull);
+  auto cache = co_await authorizeCacheRoute(ctx, ex, r);
   if (!cache.ok()) co_return co_await ex.respondError(cache.error());
   if (put) co_return co_await putNar(ctx, ex, r, *cache);
   auto& svc = ctx.service;

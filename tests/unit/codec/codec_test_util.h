@@ -3,6 +3,7 @@
 // Helpers for codec tests: sinks that record output, piecewise feeding,
 // temp dirs and running the compression CLIs.
 
+#include "support/temp_dir.h"
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -76,23 +77,7 @@ inline std::string sampleData(std::size_t n, std::uint32_t seed) {
   return out;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "garret-codec-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) ? tmpl : std::string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using garret::testing::TempDir;
 
 inline std::string readFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -4,7 +4,7 @@
 #include "unit/db/metadata_db_contract.h"
 
 #include "db/sqlite/sqlite_metadata_db.h"
-#include "unit/db/temp_db_dir.h"
+#include "support/temp_dir.h"
 
 namespace garret::db {
 namespace {
@@ -22,7 +22,7 @@ struct SqliteFactory {
     return db.ok() ? std::move(db).value() : nullptr;
   }
 
-  TempDbDir dir;
+  garret::testing::TempDir dir;
 };
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, MetadataDbContractTest, ::testing::Types<SqliteFactory>,

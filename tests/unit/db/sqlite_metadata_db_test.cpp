@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "db/sqlite/sqlite_migrations.h"
-#include "unit/db/temp_db_dir.h"
+#include "support/temp_dir.h"
 
 namespace garret::db {
 namespace {
@@ -67,7 +67,7 @@ class SqliteMetadataDbTest : public ::testing::Test {
     return db_->upsertObject(object).ok() ? created->id : 0;
   }
 
-  TempDbDir dir_;
+  garret::testing::TempDir dir_;
   std::string path_;
   std::unique_ptr<SqliteMetadataDb> db_;
 };

@@ -3,6 +3,7 @@
 // Helpers for NAR tests: a tiny NAR writer, piecewise feeding, temp dirs and
 // running the Nix CLI.
 
+#include "support/temp_dir.h"
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -98,24 +99,7 @@ class CollectingSink final : public Sink {
   int finishes_ = 0;
 };
 
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "garret-nar-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data()) ? tmpl : std::string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using garret::testing::TempDir;
 
 // Runs a shell command and returns its stdout; `ok` is false on a non-zero
 // exit status.

@@ -12,7 +12,7 @@
 #include "storage/blob_store.h"
 #include "storage/local/local_blob_store.h"
 #include "support/fake_blob_store.h"
-#include "unit/storage/temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace garret::storage {
 namespace {
@@ -23,7 +23,7 @@ struct LocalFactory {
     auto store = LocalBlobStore::open(dir.path() / "store");
     return store.ok() ? std::move(store).value() : nullptr;
   }
-  TempDir dir;
+  garret::testing::TempDir dir;
 };
 
 struct FakeFactory {

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "unit/storage/temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace garret::storage {
 namespace {
@@ -31,7 +31,7 @@ class LocalBlobStoreTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << data;
   }
 
-  TempDir dir_;
+  garret::testing::TempDir dir_;
   std::unique_ptr<LocalBlobStore> local_;
   BlobStore* store_ = nullptr;  // open(key) without the factory overload
 };

@@ -1,19 +1,19 @@
 #pragma once
 
 // A fresh directory under the system temp dir, removed with its contents
-// when the object dies.
+// when the object dies. Shared by every test that needs files.
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <system_error>
 
-namespace garret::storage {
+namespace garret::testing {
 
 class TempDir {
  public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "garret-blob-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "garret-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) std::abort();
     path_ = pattern;
   }
@@ -29,4 +29,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace garret::storage
+}  // namespace garret::testing
