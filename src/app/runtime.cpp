@@ -133,7 +133,8 @@ Result<std::unique_ptr<Runtime>> openRuntime(const ServerConfig& config) {
   auth::VerifyOptions verify;
   verify.issuer = config.jwt.bound_issuer;
   verify.audiences = config.jwt.bound_audiences;
-  rt->authenticator = std::make_unique<cache::Authenticator>(std::move(key), verify, rt->clock);
+  rt->authenticator = std::make_unique<cache::Authenticator>(std::move(key), verify, rt->clock,
+                                                             config.jwt.blacklist_subjects);
   rt->service = std::make_unique<cache::CacheService>(*rt->db, *rt->blobs, rt->clock,
                                                       serviceOptions(config));
   return rt;

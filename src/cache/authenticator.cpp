@@ -17,6 +17,12 @@ Identity Authenticator::identify(std::optional<std::string_view> authorization) 
     who.refusal = claims.error().message;
     return who;
   }
+  for (const auto& blocked : blocked_subjects_) {
+    if (claims->sub == blocked) {
+      who.refusal = "subject \"" + blocked + "\" is blocked by the server's configuration";
+      return who;
+    }
+  }
   who.claims = std::move(*claims);
   return who;
 }

@@ -6,7 +6,9 @@
 // reason, so the caller can log it and answer as for anonymous access.
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/jwt.h"
 #include "cache/access.h"
@@ -16,8 +18,14 @@ namespace garret::cache {
 
 class Authenticator {
  public:
-  Authenticator(auth::TokenKey key, auth::VerifyOptions options, const Clock& clock)
-      : key_(std::move(key)), options_(std::move(options)), clock_(clock) {}
+  // Tokens whose `sub` is in `blocked_subjects` are refused (Attic's
+  // [jwt.blacklist] subjects).
+  Authenticator(auth::TokenKey key, auth::VerifyOptions options, const Clock& clock,
+                std::vector<std::string> blocked_subjects = {})
+      : key_(std::move(key)),
+        options_(std::move(options)),
+        clock_(clock),
+        blocked_subjects_(std::move(blocked_subjects)) {}
 
   Identity identify(std::optional<std::string_view> authorization) const;
   const auth::TokenKey& key() const { return key_; }
@@ -26,6 +34,7 @@ class Authenticator {
   auth::TokenKey key_;
   auth::VerifyOptions options_;
   const Clock& clock_;
+  std::vector<std::string> blocked_subjects_;
 };
 
 }  // namespace garret::cache
