@@ -744,7 +744,11 @@ std::size_t skipString(std::string_view text, std::size_t i, std::size_t& line) 
       if (j + 1 < text.size() && text[j + 1] == '\n') ++line;
       ++j;
     } else if (text.substr(j, end.size()) == end) {
-      return j + end.size();
+      std::size_t k = j + end.size();
+      // A multi-line string may end with up to two quotes of content right
+      // before its closing delimiter: five quotes in a row close it.
+      while (multiline && k < text.size() && text[k] == quote && k - j < 5) ++k;
+      return k;
     }
   }
   return text.size();
@@ -777,6 +781,20 @@ Status checkNesting(std::string_view text, std::string_view source) {
       --depth;
     }
     ++i;
+  }
+  // Whatever the scan above made of strings, bracket runs deep enough to
+  // overflow toml11's recursion never reach it.
+  constexpr int kMaxRawDepth = 512;
+  int raw = 0;
+  for (char ch : text) {
+    if (ch == '[' || ch == '{') {
+      if (++raw > kMaxRawDepth) {
+        return invalid(std::string(source) + ": brackets nested more than " +
+                       std::to_string(kMaxRawDepth) + " deep");
+      }
+    } else if ((ch == ']' || ch == '}') && raw > 0) {
+      --raw;
+    }
   }
   return okStatus();
 }

@@ -72,7 +72,9 @@ Status parseRetention(const json& v, cache::CacheSettings& s) {
     s.retention_period = std::optional<std::int64_t>();
     return {};
   }
-  if (v.is_object() && v.size() == 1 && v.contains("Period") && v["Period"].is_number_unsigned()) {
+  // Attic's Period is a u32 of seconds.
+  if (v.is_object() && v.size() == 1 && v.contains("Period") && v["Period"].is_number_unsigned() &&
+      v["Period"].get<std::uint64_t>() <= UINT32_MAX) {
     s.retention_period = std::optional<std::int64_t>(v["Period"].get<std::int64_t>());
     return {};
   }

@@ -57,8 +57,12 @@ TEST(ApiJson, RefusesBadRequestsNamingTheField) {
   auto empty = parseCacheConfigPatch(R"({"public_key":"x:y"})");
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.error().message.find("nothing to change"), std::string::npos);
-  auto bad_period = parseCacheConfigPatch(R"({"retention_period":{"Period":-5}})");
-  EXPECT_FALSE(bad_period.ok());
+  for (const char* body : {R"({"retention_period":{"Period":-5}})",
+                           R"({"retention_period":{"Period":18446744073709551615}})",
+                           R"({"retention_period":{"Period":4294967296}})",
+                           R"({"retention_period":{"Period":1.5}})"}) {
+    EXPECT_FALSE(parseCacheConfigPatch(body).ok()) << body;
+  }
 }
 
 TEST(Status, ErrorBodyHasAtticShape) {
