@@ -26,19 +26,55 @@ class ZstdDecompressor final : public Decompressor {
     if (!ctx_) return makeError(ErrorCode::kInternal, "ZSTD_createDCtx failed");
     ZSTD_inBuffer input{in.data(), in.size(), 0};
     ZSTD_outBuffer output{};
+    std::size_t noted = 0;  // input bytes already offered to noteHeaderBytes
     // A full output buffer may mean more output is pending inside zstd.
     do {
+      if (input.pos >= noted) {
+        noteHeaderBytes(in.subspan(input.pos));
+        noted = in.size();
+      }
       output = ZSTD_outBuffer{out(), outSize(), 0};
       std::size_t before = input.pos;
       std::size_t ret = ZSTD_decompressStream(ctx_.get(), &output, &input);
       if (ZSTD_isError(ret)) {
         return invalid(std::string("corrupt zstd data: ") + ZSTD_getErrorName(ret));
       }
+      frame_output_ += output.pos;
       // Once a frame is fully decoded, zstd starts the next one on its own;
       // a call with no progress says nothing about frame boundaries.
       if (input.pos != before || output.pos != 0) frame_done_ = ret == 0;
+      if (frame_done_ && (input.pos != before || output.pos != 0)) {
+        GARRET_TRY(endFrame());
+        noted = input.pos;  // the next frame's header starts here
+      }
       GARRET_TRY(emit(output.pos));
     } while (input.pos < input.size || output.pos == output.size);
+    return {};
+  }
+
+  // Streaming decompression does not check a frame's declared content size
+  // the way one-shot decompression does, so the verdict would depend on how
+  // the input was split. Read the size from the frame header and check it.
+  void noteHeaderBytes(ByteSpan next) {
+    if (header_done_) return;
+    std::size_t take = std::min(next.size(), sizeof header_ - header_len_);
+    std::copy_n(next.data(), take, header_ + header_len_);
+    header_len_ += take;
+    unsigned long long size = ZSTD_getFrameContentSize(header_, header_len_);
+    if (size != ZSTD_CONTENTSIZE_ERROR || header_len_ == sizeof header_) {
+      header_done_ = true;  // a bad header is reported by zstd itself
+      declared_size_ = size == ZSTD_CONTENTSIZE_ERROR ? ZSTD_CONTENTSIZE_UNKNOWN : size;
+    }
+  }
+
+  Status endFrame() {
+    if (header_done_ && declared_size_ != ZSTD_CONTENTSIZE_UNKNOWN &&
+        frame_output_ != declared_size_) {
+      return invalid("corrupt zstd data: frame content size differs from its header");
+    }
+    header_done_ = false;
+    header_len_ = 0;
+    frame_output_ = 0;
     return {};
   }
 
@@ -50,6 +86,11 @@ class ZstdDecompressor final : public Decompressor {
 
   std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx_;
   bool frame_done_ = false;
+  std::uint8_t header_[18] = {};  // ZSTD_FRAMEHEADERSIZE_MAX
+  std::size_t header_len_ = 0;
+  bool header_done_ = false;
+  unsigned long long declared_size_ = ZSTD_CONTENTSIZE_UNKNOWN;
+  std::uint64_t frame_output_ = 0;
 };
 
 class ZstdCompressor final : public Sink {

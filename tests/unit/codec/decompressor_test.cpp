@@ -265,3 +265,27 @@ TEST(NoneDecompressorTest, EnforcesMaxOutput) {
 
 }  // namespace
 }  // namespace garret::codec
+
+namespace garret::codec {
+namespace {
+
+// A frame whose header declares 32 bytes of content but whose only block is
+// empty: refused however the input is split (one-shot and streaming
+// decompression in libzstd disagree on it otherwise).
+TEST(ZstdDecompressor, ChecksDeclaredContentSizeWhateverTheSplit) {
+  const std::string frame("\x28\xb5\x2f\xfd\x24\x20\x01\x00\x00\x99\xe9\xd8\x51", 13);
+  {
+    testing::CollectingSink out;
+    auto dec = makeDecompressor(Compression::kZstd, out);
+    EXPECT_FALSE(testing::feedWhole(*dec, frame).ok());
+  }
+  for (std::size_t piece : {1u, 2u, 5u}) {
+    testing::CollectingSink out;
+    auto dec = makeDecompressor(Compression::kZstd, out);
+    Status s = testing::feedRandomly(*dec, frame, 7, piece);
+    EXPECT_FALSE(s.ok()) << "pieces of at most " << piece;
+  }
+}
+
+}  // namespace
+}  // namespace garret::codec
