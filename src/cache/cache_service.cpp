@@ -351,6 +351,15 @@ Status CacheService::completeNarUpload(const CacheView& cache, std::string_view 
     return invalid("uploaded bytes hash to " + out.sent_hash.toNix() + " but the file name says " +
                    named.toNix() + " (corrupted or truncated upload)");
   }
+  GARRET_ASSIGN_OR_RETURN(StoredNar stored, storeNar(ingest));
+  db::StagedUpload staged{cache.record.id, std::string(file_name), stored.record.id,
+                          out.sent_hash, out.sent_size,
+                          clock_.now() + options_.staged_upload_ttl};
+  return db_.putStaged(staged);
+}
+
+Result<CacheService::StoredNar> CacheService::storeNar(NarIngest& ingest) {
+  IngestOutcome out = ingest.outcome();
   GARRET_TRY(ingest.commit());
   db::NarRecord nar;
   nar.nar_hash = out.nar_hash;
@@ -361,10 +370,9 @@ Status CacheService::completeNarUpload(const CacheView& cache, std::string_view 
   nar.blob_key = out.blob_key;
   nar.created_at = clock_.now();
   GARRET_ASSIGN_OR_RETURN(db::NarRecord stored, db_.insertNar(nar));
-  if (stored.blob_key != out.blob_key) (void)blobs_.remove(out.blob_key);  // deduplicated
-  db::StagedUpload staged{cache.record.id, std::string(file_name), stored.id, out.sent_hash,
-                          out.sent_size, clock_.now() + options_.staged_upload_ttl};
-  return db_.putStaged(staged);
+  bool deduplicated = stored.blob_key != out.blob_key;
+  if (deduplicated) (void)blobs_.remove(out.blob_key);
+  return StoredNar{std::move(stored), deduplicated};
 }
 
 namespace {
@@ -411,11 +419,16 @@ Status CacheService::putNarInfo(const CacheView& cache, std::string_view hash,
     staged->expires_at = kNeverExpires;
     GARRET_TRY(db_.putStaged(*staged));
   }
+  return bindObject(cache, info, nar->id, uploader);
+}
+
+Status CacheService::bindObject(const CacheView& cache, const NarInfo& info, std::int64_t nar_id,
+                                std::string_view uploader) {
   db::ObjectRecord object;
   object.cache_id = cache.record.id;
-  object.store_path_hash = std::string(hash);
+  object.store_path_hash = info.store_path.hash;
   object.store_path = info.store_path.full(cache.record.store_dir);
-  object.nar_id = nar->id;
+  object.nar_id = nar_id;
   object.references = info.references;
   object.deriver = info.deriver.value_or("");
   object.system = info.system.value_or("");
@@ -424,8 +437,40 @@ Status CacheService::putNarInfo(const CacheView& cache, std::string_view hash,
   object.created_at = object.last_accessed_at = clock_.now();
   object.created_by = std::string(uploader);
   GARRET_TRY(db_.upsertObject(object));
-  notePathAdded(cache.record.id, hash);
+  notePathAdded(cache.record.id, info.store_path.hash);
   return {};
+}
+
+Result<std::vector<std::string>> CacheService::missingPaths(
+    const CacheView& cache, const std::vector<std::string>& store_path_hashes) {
+  for (const auto& h : store_path_hashes) {
+    if (!isValidStorePathHash(h)) return invalid("invalid store path hash: " + h);
+  }
+  return db_.missingPaths(cache.record.id, store_path_hashes);
+}
+
+Result<std::unique_ptr<NarIngest>> CacheService::beginPathUpload(const CacheView&) {
+  return NarIngest::start(blobs_, codec::Compression::kNone, options_.zstd_level,
+                          options_.max_nar_size);
+}
+
+Result<PathUploadOutcome> CacheService::completePathUpload(const CacheView& cache,
+                                                            const NarInfo& claimed,
+                                                            NarIngest& ingest,
+                                                            std::string_view uploader) {
+  GARRET_TRY(claimed.validate(cache.record.store_dir));
+  IngestOutcome out = ingest.outcome();
+  if (out.nar_hash != claimed.nar_hash) {
+    return invalid("the NAR hashes to " + out.nar_hash.toNix() + ", not " +
+                   claimed.nar_hash.toNix());
+  }
+  if (out.nar_size != claimed.nar_size) {
+    return invalid("the NAR is " + std::to_string(out.nar_size) + " bytes, not " +
+                   std::to_string(claimed.nar_size));
+  }
+  GARRET_ASSIGN_OR_RETURN(StoredNar stored, storeNar(ingest));
+  GARRET_TRY(bindObject(cache, claimed, stored.record.id, uploader));
+  return PathUploadOutcome{stored.deduplicated, stored.record.file_size};
 }
 
 Status CacheService::ping() {

@@ -21,6 +21,7 @@
 
 #include "cache/nar_ingest.h"
 #include "core/clock.h"
+#include "core/narinfo.h"
 #include "core/signing.h"
 #include "db/metadata_db.h"
 #include "storage/blob_store.h"
@@ -58,6 +59,11 @@ struct CacheSettings {
 };
 
 enum class Lookup { kUnknown, kMissing, kFound };
+
+struct PathUploadOutcome {
+  bool deduplicated = false;
+  std::uint64_t file_size = 0;  // of the stored (served) bytes
+};
 
 class CacheService {
  public:
@@ -109,9 +115,30 @@ class CacheService {
   Status putNarInfo(const CacheView& cache, std::string_view hash, std::string_view text,
                     std::string_view uploader);
 
+  // ---- Attic's upload API
+  // Of the given store path hashes, those the cache lacks (order kept).
+  Result<std::vector<std::string>> missingPaths(const CacheView& cache,
+                                                const std::vector<std::string>& store_path_hashes);
+  // Starts ingesting an uncompressed NAR (upload-path).
+  Result<std::unique_ptr<NarIngest>> beginPathUpload(const CacheView& cache);
+  // After ingest.finish(): checks the NAR against the claimed NarHash and
+  // NarSize, stores it (deduplicated) and binds the store path. The client
+  // always sends the bytes, so knowing a hash never grants a NAR.
+  Result<PathUploadOutcome> completePathUpload(const CacheView& cache, const NarInfo& claimed,
+                                               NarIngest& ingest, std::string_view uploader);
+
   Status ping();
 
  private:
+  struct StoredNar {
+    db::NarRecord record;
+    bool deduplicated = false;
+  };
+  // Commits the ingested blob and records the NAR; an existing NAR with the
+  // same NarHash wins and the new blob is removed.
+  Result<StoredNar> storeNar(NarIngest& ingest);
+  Status bindObject(const CacheView& cache, const NarInfo& info, std::int64_t nar_id,
+                    std::string_view uploader);
   Result<CachePtr> makeView(db::CacheRecord record) const;
   void remember(const CachePtr& view);
   void forget(std::string_view name);

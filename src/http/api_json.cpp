@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
+#include "core/store_path.h"
+
 namespace garret::http {
 
 namespace {
@@ -129,6 +133,90 @@ Result<cache::CacheSettings> parseCreateCacheRequest(std::string_view body) {
 
 Result<cache::CacheSettings> parseCacheConfigPatch(std::string_view body) {
   return parseSettings(body, false);
+}
+
+namespace {
+
+Result<std::vector<std::string>> stringArray(const json& j, const char* field) {
+  if (!j.contains(field) || !j[field].is_array()) return fieldError(field, "an array of strings");
+  std::vector<std::string> out;
+  for (const auto& v : j[field]) {
+    if (!v.is_string()) return fieldError(field, "an array of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<std::string> requiredString(const json& j, const char* field) {
+  if (!j.contains(field) || !j[field].is_string()) return fieldError(field, "a string");
+  return j[field].get<std::string>();
+}
+
+Result<std::optional<std::string>> optionalString(const json& j, const char* field) {
+  if (!j.contains(field) || j[field].is_null()) return std::optional<std::string>();
+  if (!j[field].is_string()) return fieldError(field, "a string or null");
+  return std::optional<std::string>(j[field].get<std::string>());
+}
+
+}  // namespace
+
+Result<MissingPathsRequest> parseMissingPathsRequest(std::string_view body) {
+  GARRET_ASSIGN_OR_RETURN(json j, parseObject(body));
+  MissingPathsRequest r;
+  GARRET_ASSIGN_OR_RETURN(r.cache, requiredString(j, "cache"));
+  GARRET_ASSIGN_OR_RETURN(r.store_path_hashes, stringArray(j, "store_path_hashes"));
+  return r;
+}
+
+std::string renderMissingPaths(const std::vector<std::string>& missing) {
+  return json{{"missing_paths", missing}}.dump();
+}
+
+Result<UploadPathNarInfo> parseUploadPathNarInfo(std::string_view text) {
+  GARRET_ASSIGN_OR_RETURN(json j, parseObject(text));
+  UploadPathNarInfo u;
+  GARRET_ASSIGN_OR_RETURN(u.cache, requiredString(j, "cache"));
+  GARRET_ASSIGN_OR_RETURN(u.store_path_hash, requiredString(j, "store_path_hash"));
+  GARRET_ASSIGN_OR_RETURN(u.store_path, requiredString(j, "store_path"));
+  GARRET_ASSIGN_OR_RETURN(u.references, stringArray(j, "references"));
+  GARRET_ASSIGN_OR_RETURN(u.system, optionalString(j, "system"));
+  GARRET_ASSIGN_OR_RETURN(u.deriver, optionalString(j, "deriver"));
+  GARRET_ASSIGN_OR_RETURN(u.ca, optionalString(j, "ca"));
+  GARRET_ASSIGN_OR_RETURN(u.sigs, stringArray(j, "sigs"));
+  GARRET_ASSIGN_OR_RETURN(u.nar_hash, requiredString(j, "nar_hash"));
+  if (!j.contains("nar_size") || !j["nar_size"].is_number_unsigned() ||
+      j["nar_size"].get<std::uint64_t>() == 0) {
+    return fieldError("nar_size", "a positive integer");
+  }
+  u.nar_size = j["nar_size"].get<std::uint64_t>();
+  return u;
+}
+
+Result<NarInfo> claimedNarInfo(const UploadPathNarInfo& u, std::string_view store_dir) {
+  NarInfo info;
+  GARRET_ASSIGN_OR_RETURN(info.store_path, StorePath::parseFull(u.store_path, store_dir));
+  if (info.store_path.hash != u.store_path_hash) {
+    return invalid("store_path " + u.store_path + " does not match store_path_hash " +
+                   u.store_path_hash);
+  }
+  info.url = "nar/" + u.store_path_hash + ".nar";  // not stored; the server names its NARs
+  GARRET_ASSIGN_OR_RETURN(info.nar_hash, Hash::parse(u.nar_hash));
+  info.nar_size = u.nar_size;
+  info.references = u.references;
+  std::sort(info.references.begin(), info.references.end());
+  info.deriver = u.deriver;
+  info.system = u.system;
+  info.ca = u.ca;
+  info.sigs = u.sigs;
+  GARRET_TRY(info.validate(store_dir));
+  return info;
+}
+
+std::string renderUploadPathResult(const cache::PathUploadOutcome& outcome) {
+  return json{{"kind", outcome.deduplicated ? "Deduplicated" : "Uploaded"},
+              {"file_size", outcome.file_size},
+              {"frac_deduplicated", outcome.deduplicated ? 1.0 : 0.0}}
+      .dump();
 }
 
 std::string renderCacheConfig(const cache::CacheView& cache, std::string_view api_endpoint,

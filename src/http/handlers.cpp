@@ -216,6 +216,117 @@ awaitable<void> handleCacheConfig(HandlerContext& ctx, Exchange& ex, const Route
   co_await ex.respond(200, kJsonType, "");
 }
 
+awaitable<void> handleGetMissingPaths(HandlerContext& ctx, Exchange& ex) {
+  if (ex.request().method() != verb::post) co_return co_await ex.respondError(methodNotAllowed());
+  auto body = co_await ex.readBody(ctx.options.max_nar_info_size);
+  if (!body.ok()) co_return co_await ex.respondError(body.error());
+  auto req = parseMissingPathsRequest(*body);
+  if (!req.ok()) co_return co_await ex.respondError(req.error());
+  auto cache = co_await authorize(ctx, ex, req->cache, auth::kPush);
+  if (!cache.ok()) co_return co_await ex.respondError(cache.error());
+  auto missing = co_await ex.offload(
+      [&] { return ctx.service.missingPaths(**cache, req->store_path_hashes); });
+  if (!missing.ok()) co_return co_await ex.respondError(missing.error());
+  co_await ex.respond(200, kJsonType, renderMissingPaths(*missing));
+}
+
+// Attic's upload-path: the NAR info comes in X-Attic-Nar-Info or as the
+// first X-Attic-Nar-Info-Preamble-Size bytes of the body; the rest of the
+// body is the uncompressed NAR.
+class PathUpload {
+ public:
+  PathUpload(HandlerContext& ctx, Exchange& ex) : ctx_(ctx), ex_(ex) {}
+
+  awaitable<void> run() {
+    if (ex_.request().method() != verb::put) co_return co_await ex_.respondError(methodNotAllowed());
+    Status s = readInfoHeaders();
+    if (s.ok() && preamble_size_ == 0) s = co_await start(header_info_);
+    if (s.ok()) s = co_await ex_.streamBody([this](ByteSpan data) { return consume(data); });
+    if (s.ok() && !ingest_) s = invalid("request body ended inside the NAR info preamble");
+    Result<cache::PathUploadOutcome> done = s.ok() ? Result<cache::PathUploadOutcome>(cache::PathUploadOutcome{})
+                                                   : Result<cache::PathUploadOutcome>(s.error());
+    if (s.ok()) done = co_await finish();  // (not inside ?: — GCC 12 miscompiles that)
+    if (ingest_) {
+      co_await ex_.offload([&] {
+        ingest_.reset();
+        return 0;
+      });
+    }
+    ctx_.metrics.countUpload(done.ok());
+    if (!done.ok()) co_return co_await ex_.respondError(done.error());
+    co_await ex_.respond(200, kJsonType, renderUploadPathResult(*done));
+  }
+
+ private:
+  Status readInfoHeaders() {
+    auto info = ex_.request().find("X-Attic-Nar-Info");
+    if (info != ex_.request().end()) {
+      header_info_ = std::string(info->value());
+      return {};
+    }
+    auto size = ex_.request().find("X-Attic-Nar-Info-Preamble-Size");
+    if (size == ex_.request().end()) {
+      return invalid("missing X-Attic-Nar-Info or X-Attic-Nar-Info-Preamble-Size header");
+    }
+    std::string text(size->value());
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || n == 0) {
+      return invalid("X-Attic-Nar-Info-Preamble-Size must be a positive integer");
+    }
+    if (n > ctx_.options.max_nar_info_size) {
+      return makeError(ErrorCode::kPayloadTooLarge, "NAR info preamble exceeds max-nar-info-size");
+    }
+    preamble_size_ = n;
+    return {};
+  }
+
+  awaitable<Status> start(const std::string& info_json) {
+    auto info = parseUploadPathNarInfo(info_json);
+    if (!info.ok()) co_return info.error();
+    auto cache = co_await authorize(ctx_, ex_, info->cache, auth::kPush);
+    if (!cache.ok()) co_return cache.error();
+    cache_ = *cache;
+    auto claimed = claimedNarInfo(*info, cache_->record.store_dir);
+    if (!claimed.ok()) co_return claimed.error();
+    claimed_ = std::move(*claimed);
+    auto ingest = co_await ex_.offload([&] { return ctx_.service.beginPathUpload(*cache_); });
+    if (!ingest.ok()) co_return ingest.error();
+    ingest_ = std::move(*ingest);
+    co_return Status();
+  }
+
+  awaitable<Status> consume(ByteSpan data) {
+    if (!ingest_) {
+      std::size_t take = std::min<std::size_t>(data.size(), preamble_size_ - preamble_.size());
+      preamble_.append(reinterpret_cast<const char*>(data.data()), take);
+      data = data.subspan(take);
+      if (preamble_.size() < preamble_size_) co_return Status();
+      Status s = co_await start(preamble_);
+      if (!s.ok()) co_return s;
+      if (data.empty()) co_return Status();
+    }
+    co_return co_await ex_.offload([&] { return ingest_->write(data); });
+  }
+
+  awaitable<Result<cache::PathUploadOutcome>> finish() {
+    std::string uploader = ex_.log().subject;
+    co_return co_await ex_.offload([&]() -> Result<cache::PathUploadOutcome> {
+      GARRET_TRY(ingest_->finish());
+      return ctx_.service.completePathUpload(*cache_, claimed_, *ingest_, uploader);
+    });
+  }
+
+  HandlerContext& ctx_;
+  Exchange& ex_;
+  std::string header_info_;
+  std::size_t preamble_size_ = 0;
+  std::string preamble_;
+  CachePtr cache_;
+  NarInfo claimed_;
+  std::unique_ptr<cache::NarIngest> ingest_;
+};
+
 awaitable<void> handleOps(HandlerContext& ctx, Exchange& ex, const Route& r) {
   if (r.id == RouteId::kHealth) co_return co_await ex.respond(200, "text/plain", "ok\n");
   if (r.id == RouteId::kMetrics) {
@@ -238,6 +349,11 @@ awaitable<void> handleRequest(HandlerContext& ctx, Exchange& ex) {
     case RouteId::kHealth:
     case RouteId::kReady:
     case RouteId::kMetrics: co_return co_await handleOps(ctx, ex, *route);
+    case RouteId::kGetMissingPaths: co_return co_await handleGetMissingPaths(ctx, ex);
+    case RouteId::kUploadPath: {
+      PathUpload upload(ctx, ex);
+      co_return co_await upload.run();
+    }
     case RouteId::kCacheConfig:
     case RouteId::kAtticCacheInfo: co_return co_await handleCacheConfig(ctx, ex, *route);
     case RouteId::kCacheInfo: co_return co_await handleCacheInfo(ctx, ex, *route);

@@ -84,6 +84,10 @@ Result<Route> matchRoute(std::string_view target) {
     }
     return notFound("no such route");
   }
+  if (parts.size() == 3 && parts[0] == "_api" && parts[1] == "v1") {
+    if (parts[2] == "get-missing-paths") return Route{RouteId::kGetMissingPaths, "", ""};
+    if (parts[2] == "upload-path") return Route{RouteId::kUploadPath, "", ""};
+  }
   if (parts.size() == 4 && parts[0] == "_api" && parts[1] == "v1" &&
       parts[2] == "cache-config") {
     if (!auth::isValidCacheName(parts[3])) return invalid("invalid cache name in path");
@@ -99,6 +103,8 @@ const char* routeName(RouteId id) {
     case RouteId::kReady: return "ready";
     case RouteId::kMetrics: return "metrics";
     case RouteId::kCacheConfig: return "cache_config";
+    case RouteId::kGetMissingPaths: return "get_missing_paths";
+    case RouteId::kUploadPath: return "upload_path";
     case RouteId::kCacheInfo: return "nix_cache_info";
     case RouteId::kAtticCacheInfo: return "attic_cache_info";
     case RouteId::kNarInfo: return "narinfo";

@@ -17,6 +17,8 @@ enum class RouteId {
   kReady,
   kMetrics,
   kCacheConfig,  // /_api/v1/cache-config/{cache}
+  kGetMissingPaths,  // /_api/v1/get-missing-paths
+  kUploadPath,       // /_api/v1/upload-path
   kCacheInfo,    // /{cache}/nix-cache-info
   kAtticCacheInfo,  // /{cache}/attic-cache-info (GET cache-config)
   kNarInfo,      // /{cache}/{hash}.narinfo

@@ -30,6 +30,8 @@ std::string canonicalPath(const Route& r) {
     case RouteId::kHealth: return "/health";
     case RouteId::kReady: return "/ready";
     case RouteId::kMetrics: return "/metrics";
+    case RouteId::kGetMissingPaths: return "/_api/v1/get-missing-paths";
+    case RouteId::kUploadPath: return "/_api/v1/upload-path";
     case RouteId::kCacheConfig: return "/_api/v1/cache-config/" + r.cache;
     case RouteId::kCacheInfo: return "/" + r.cache + "/nix-cache-info";
     case RouteId::kAtticCacheInfo: return "/" + r.cache + "/attic-cache-info";
@@ -71,6 +73,8 @@ void checkRoute(std::string_view target) {
     case RouteId::kHealth:
     case RouteId::kReady:
     case RouteId::kMetrics:
+    case RouteId::kGetMissingPaths:
+    case RouteId::kUploadPath:
       FUZZ_CHECK(r->cache.empty() && r->arg.empty());
       break;
     case RouteId::kCacheConfig:

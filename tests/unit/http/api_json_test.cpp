@@ -79,3 +79,51 @@ TEST(Status, ErrorBodyHasAtticShape) {
 
 }  // namespace
 }  // namespace garret::http
+
+namespace garret::http {
+namespace {
+
+constexpr const char* kUploadInfo =
+    R"({"cache":"main","store_path_hash":"4cn93dv2h2m1dqjy6myjlhv70myv19aa",)"
+    R"("store_path":"/nix/store/4cn93dv2h2m1dqjy6myjlhv70myv19aa-src",)"
+    R"("references":["4cn93dv2h2m1dqjy6myjlhv70myv19aa-src"],"system":"x86_64-linux",)"
+    R"("deriver":null,"sigs":[],"ca":null,)"
+    R"("nar_hash":"sha256:c0f62ef1b1a5ac6c7f1d3e6c33b0c0b0f5f6b7c8d9e0f1a2b3c4d5e6f7a8b9c0",)"
+    R"("nar_size":300472})";
+
+TEST(ApiJson, ParsesAtticUploadPathNarInfo) {
+  auto u = parseUploadPathNarInfo(kUploadInfo);
+  ASSERT_TRUE(u.ok()) << u.error().message;
+  EXPECT_EQ(u->cache, "main");
+  EXPECT_EQ(u->nar_size, 300472u);
+  EXPECT_FALSE(u->deriver.has_value());
+  auto info = claimedNarInfo(*u, "/nix/store");
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  EXPECT_EQ(info->store_path.name, "src");
+  EXPECT_EQ(info->references.size(), 1u);
+  EXPECT_EQ(info->system, "x86_64-linux");
+  // Another store dir, a hash that does not match the path, a bad NarHash.
+  EXPECT_FALSE(claimedNarInfo(*u, "/other/store").ok());
+  auto mismatched = *u;
+  mismatched.store_path_hash = "0c6kzph7l0dcbqmjhp8wdr0zafn6q8r4";
+  EXPECT_FALSE(claimedNarInfo(mismatched, "/nix/store").ok());
+  auto bad_hash = *u;
+  bad_hash.nar_hash = "md5:abc";
+  EXPECT_FALSE(claimedNarInfo(bad_hash, "/nix/store").ok());
+  for (const char* body : {"{}", R"({"cache":"main"})", "[]", "nope"}) {
+    EXPECT_FALSE(parseUploadPathNarInfo(body).ok()) << body;
+  }
+}
+
+TEST(ApiJson, GetMissingPathsShapes) {
+  auto r = parseMissingPathsRequest(R"({"cache":"main","store_path_hashes":["a","b"]})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->store_path_hashes.size(), 2u);
+  EXPECT_FALSE(parseMissingPathsRequest(R"({"cache":"main","store_path_hashes":[1]})").ok());
+  EXPECT_EQ(renderMissingPaths({"x"}), R"({"missing_paths":["x"]})");
+  EXPECT_EQ(renderUploadPathResult({true, 42}),
+            R"({"file_size":42,"frac_deduplicated":1.0,"kind":"Deduplicated"})");
+}
+
+}  // namespace
+}  // namespace garret::http
