@@ -782,20 +782,6 @@ Status checkNesting(std::string_view text, std::string_view source) {
     }
     ++i;
   }
-  // Whatever the scan above made of strings, bracket runs deep enough to
-  // overflow toml11's recursion never reach it.
-  constexpr int kMaxRawDepth = 512;
-  int raw = 0;
-  for (char ch : text) {
-    if (ch == '[' || ch == '{') {
-      if (++raw > kMaxRawDepth) {
-        return invalid(std::string(source) + ": brackets nested more than " +
-                       std::to_string(kMaxRawDepth) + " deep");
-      }
-    } else if ((ch == ']' || ch == '}') && raw > 0) {
-      --raw;
-    }
-  }
   return okStatus();
 }
 
