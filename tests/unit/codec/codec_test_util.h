@@ -3,6 +3,7 @@
 // Helpers for codec tests: sinks that record output, piecewise feeding,
 // temp dirs and running the compression CLIs.
 
+#include "support/feed.h"
 #include "support/temp_dir.h"
 #include <algorithm>
 #include <cstdint>
@@ -41,23 +42,8 @@ class CollectingSink final : public Sink {
   int finishes_ = 0;
 };
 
-// Writes `data` in pieces of random size in [1, max_piece], then finishes.
-inline Status feedRandomly(Sink& sink, std::string_view data, std::uint32_t seed,
-                           std::size_t max_piece) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<std::size_t> piece(1, max_piece);
-  while (!data.empty()) {
-    std::size_t n = std::min(piece(rng), data.size());
-    GARRET_TRY(sink.write(asBytes(data.substr(0, n))));
-    data.remove_prefix(n);
-  }
-  return sink.finish();
-}
-
-inline Status feedWhole(Sink& sink, std::string_view data) {
-  GARRET_TRY(sink.write(asBytes(data)));
-  return sink.finish();
-}
+using garret::testing::feedRandomly;
+using garret::testing::feedWhole;
 
 // Half random bytes, half repetitive text: compresses somewhat, and expands
 // to several output chunks.

@@ -37,7 +37,8 @@ std::vector<Format> formats() {
 class DecompressorTest : public ::testing::TestWithParam<Format> {
  protected:
   void SetUp() override {
-    if (!haveTool(GetParam().tool)) GTEST_SKIP() << GetParam().tool << " not installed";
+    ASSERT_TRUE(haveTool(GetParam().tool))
+        << GetParam().tool << " is missing: run scripts/install-deps.sh";
   }
   std::string compress(std::string_view data) {
     bool ok = false;
@@ -231,7 +232,7 @@ INSTANTIATE_TEST_SUITE_P(Codec, DecompressorTest, ::testing::ValuesIn(formats())
                          [](const auto& info) { return info.param.name; });
 
 TEST(XzDecompressorTest, AcceptsStreamPadding) {
-  if (!haveTool("xz")) GTEST_SKIP() << "xz not installed";
+  ASSERT_TRUE(haveTool("xz")) << "xz is missing: run scripts/install-deps.sh";
   bool ok = false;
   std::string a = runFilter("xz -c", "first ", ok);
   std::string b = runFilter("xz -c", "second", ok);

@@ -3,6 +3,7 @@
 // Helpers for NAR tests: a tiny NAR writer, piecewise feeding, temp dirs and
 // running the Nix CLI.
 
+#include "support/feed.h"
 #include "support/temp_dir.h"
 #include <cstdint>
 #include <cstdio>
@@ -58,24 +59,8 @@ inline std::string nar(std::string_view root_node) {
   return narString("nix-archive-1") + std::string(root_node);
 }
 
-// Feeds `data` to `sink` in pieces of random size in [1, max_piece], then
-// finishes it; returns the first error.
-inline Status feedRandomly(Sink& sink, std::string_view data, std::uint32_t seed,
-                           std::size_t max_piece) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<std::size_t> piece(1, max_piece);
-  while (!data.empty()) {
-    std::size_t n = std::min(piece(rng), data.size());
-    GARRET_TRY(sink.write(asBytes(data.substr(0, n))));
-    data.remove_prefix(n);
-  }
-  return sink.finish();
-}
-
-inline Status feedWhole(Sink& sink, std::string_view data) {
-  GARRET_TRY(sink.write(asBytes(data)));
-  return sink.finish();
-}
+using garret::testing::feedRandomly;
+using garret::testing::feedWhole;
 
 // Records everything written and whether finish() was called.
 class CollectingSink final : public Sink {

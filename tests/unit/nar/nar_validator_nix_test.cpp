@@ -117,7 +117,7 @@ TEST(NarValidatorGoldenTest, MatchesStoredHash) {
 class NixDumpTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!haveNix()) GTEST_SKIP() << "nix-store not installed";
+    ASSERT_TRUE(haveNix()) << "nix-store is missing: run scripts/install-deps.sh";
     ASSERT_FALSE(dir_.path().empty());
   }
   TempDir dir_;
