@@ -284,7 +284,8 @@ const Key kKeys[] = {
     {.path = "garret.signing-key-prefix",
      .field = GARRET_FIELD(signing_key_prefix),
      .help = "Prefix of the names of newly generated cache signing keys, e.g. "
-             "\"cache.example.org-\" names them \"cache.example.org-<cache>-1\". Keys imported "
+             "\"cache.example.org-\" names them \"cache.example.org-<cache>-1\". Empty: the host "
+             "name and a dash, so that two servers' keys never share a name. Keys imported "
              "from Attic keep their names.",
      .check = checkKeyPrefix},
     {.path = "garret.log-format",

@@ -101,7 +101,8 @@ struct ServerConfig {
   std::int64_t idle_timeout_seconds = 60;
   std::int64_t read_timeout_seconds = 300;
   // Qualifies the names of newly created cache signing keys:
-  // "<prefix><cache>-1", e.g. "cache.example.org-main-1". Empty: "<cache>-1".
+  // "<prefix><cache>-1", e.g. "cache.example.org-main-1". Empty: "<hostname>-"
+  // (filled in by app::serviceOptions).
   std::string signing_key_prefix;
   std::string log_format = "text";  // text | json
   std::int64_t staged_upload_ttl_seconds = 86400;
