@@ -498,7 +498,9 @@ Result<std::uint16_t> Server::bind() {
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return makeError(ErrorCode::kIo, "cannot listen on " + impl_->options.listen + ": " + ec.message());
+    return makeError(ErrorCode::kIo, "cannot listen on " + impl_->options.listen + ": " +
+                                         ec.message() +
+                                         " (choose another address with --listen or GARRET_LISTEN)");
   }
   return acceptor.local_endpoint().port();
 }
