@@ -786,7 +786,29 @@ Status checkNesting(std::string_view text, std::string_view source) {
   return okStatus();
 }
 
+// TOML is UTF-8; toml11 misreads memory on some invalid sequences, so they
+// are refused before it sees them.
+Status checkUtf8(std::string_view text, std::string_view source) {
+  std::size_t line = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') ++line;
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = n != 0 && i + n <= text.size();
+    for (std::size_t k = 1; ok && k < n; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (!ok) {
+      return invalid(std::string(source) + ":" + std::to_string(line) +
+                     ": the file is not valid UTF-8");
+    }
+    i += n;
+  }
+  return okStatus();
+}
+
 Result<TomlValue> parseToml(std::string_view text, std::string_view source) {
+  GARRET_TRY(checkUtf8(text, source));
   GARRET_TRY(checkNesting(text, source));
   try {
     std::istringstream in{std::string(text)};

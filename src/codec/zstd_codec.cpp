@@ -35,7 +35,15 @@ class ZstdDecompressor final : public Decompressor {
       }
       output = ZSTD_outBuffer{out(), outSize(), 0};
       std::size_t before = input.pos;
-      std::size_t ret = ZSTD_decompressStream(ctx_.get(), &output, &input);
+      // libzstd decodes a frame it sees whole in one call by a stricter
+      // one-shot path; giving it each frame's first byte alone keeps every
+      // frame on the streaming path, so the verdict never depends on how the
+      // input was split.
+      ZSTD_inBuffer slice = input;
+      if (frame_begin_ && slice.size - slice.pos > 1) slice.size = slice.pos + 1;
+      std::size_t ret = ZSTD_decompressStream(ctx_.get(), &output, &slice);
+      if (slice.pos != before) frame_begin_ = false;
+      input.pos = slice.pos;
       if (ZSTD_isError(ret)) {
         return invalid(std::string("corrupt zstd data: ") + ZSTD_getErrorName(ret));
       }
@@ -75,6 +83,7 @@ class ZstdDecompressor final : public Decompressor {
     header_done_ = false;
     header_len_ = 0;
     frame_output_ = 0;
+    frame_begin_ = true;
     return {};
   }
 
@@ -86,6 +95,7 @@ class ZstdDecompressor final : public Decompressor {
 
   std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx_;
   bool frame_done_ = false;
+  bool frame_begin_ = true;
   std::uint8_t header_[18] = {};  // ZSTD_FRAMEHEADERSIZE_MAX
   std::size_t header_len_ = 0;
   bool header_done_ = false;

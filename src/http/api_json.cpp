@@ -206,7 +206,12 @@ Result<NarInfo> claimedNarInfo(const UploadPathNarInfo& u, std::string_view stor
   std::sort(info.references.begin(), info.references.end());
   info.deriver = u.deriver;
   info.system = u.system;
-  info.ca = u.ca;
+  if (u.ca && !u.ca->empty()) {
+    if (!u.ca->starts_with("text:") && !u.ca->starts_with("fixed:")) {
+      return invalid("field `ca` must start with text: or fixed:");
+    }
+    info.ca = u.ca;
+  }
   info.sigs = u.sigs;
   GARRET_TRY(info.validate(store_dir));
   return info;

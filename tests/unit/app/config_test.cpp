@@ -827,3 +827,22 @@ TEST(ConfigTest, HostileInputGivesErrorsNotExceptions) {
 
 }  // namespace
 }  // namespace garret::app
+
+namespace garret::app {
+namespace {
+
+TEST(ConfigTest, RefusesInvalidUtf8NamingTheLine) {
+  for (const std::string& text : {std::string("listen = \"127.0.0.1:1\"\na = '\xf0'\n"),
+                                  std::string("listen = \"127.0.0.1:1\"\na = '''\xc3'''\n"),
+                                  std::string("listen = \"127.0.0.1:1\"\n# \xff\n")}) {
+    auto config = parseConfig(text, "bad.toml");
+    ASSERT_FALSE(config.ok());
+    EXPECT_NE(config.error().message.find("bad.toml:2: the file is not valid UTF-8"),
+              std::string::npos)
+        << config.error().message;
+  }
+  EXPECT_TRUE(parseConfig("listen = \"127.0.0.1:1\" # caf\xc3\xa9 \xe2\x9c\x93\n", "ok.toml").ok());
+}
+
+}  // namespace
+}  // namespace garret::app

@@ -290,3 +290,25 @@ TEST(ZstdDecompressor, ChecksDeclaredContentSizeWhateverTheSplit) {
 
 }  // namespace
 }  // namespace garret::codec
+
+namespace garret::codec {
+namespace {
+
+// libzstd's one-shot path refuses this frame (an empty compressed last
+// block) while its streaming path accepts it; the verdict must not depend
+// on how the input arrives.
+TEST(ZstdDecompressor, SameVerdictWholeOrInPieces) {
+  const std::string frame("\x28\xb5\x2f\xfd\x24\x00\x05\x00\x00\x99\xe9\xd8\x51", 13);
+  testing::CollectingSink whole_out;
+  auto whole = makeDecompressor(Compression::kZstd, whole_out);
+  bool whole_ok = testing::feedWhole(*whole, frame).ok();
+  for (std::size_t piece : {1u, 3u, 7u}) {
+    testing::CollectingSink out;
+    auto dec = makeDecompressor(Compression::kZstd, out);
+    EXPECT_EQ(testing::feedRandomly(*dec, frame, 3, piece).ok(), whole_ok) << piece;
+    EXPECT_EQ(out.data(), whole_out.data());
+  }
+}
+
+}  // namespace
+}  // namespace garret::codec

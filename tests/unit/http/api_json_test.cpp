@@ -107,6 +107,13 @@ TEST(ApiJson, ParsesAtticUploadPathNarInfo) {
   auto mismatched = *u;
   mismatched.store_path_hash = "0c6kzph7l0dcbqmjhp8wdr0zafn6q8r4";
   EXPECT_FALSE(claimedNarInfo(mismatched, "/nix/store").ok());
+  auto bad_ca = *u;
+  bad_ca.ca = "x";
+  EXPECT_FALSE(claimedNarInfo(bad_ca, "/nix/store").ok());
+  bad_ca.ca = "";
+  auto no_ca = claimedNarInfo(bad_ca, "/nix/store");
+  ASSERT_TRUE(no_ca.ok());
+  EXPECT_FALSE(no_ca->ca.has_value());
   auto bad_hash = *u;
   bad_hash.nar_hash = "md5:abc";
   EXPECT_FALSE(claimedNarInfo(bad_hash, "/nix/store").ok());
