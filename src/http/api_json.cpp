@@ -114,7 +114,8 @@ Result<cache::CacheSettings> parseSettings(std::string_view body, bool create) {
     GARRET_TRY(f.parse(j[f.name], s));
     any = true;
   }
-  for (const auto& [key, value] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string& key = item.key();  // (a named variable: clang 14 cannot capture bindings)
     bool known = std::any_of(std::begin(kFields), std::end(kFields),
                              [&](const Field& f) { return key == f.name; }) ||
                  std::any_of(std::begin(kReadOnly), std::end(kReadOnly),
