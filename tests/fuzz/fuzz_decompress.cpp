@@ -28,22 +28,7 @@ using garret::codec::Compression;
 // Output beyond this is treated as a bomb and not examined further.
 constexpr std::uint64_t kBudget = 1 << 20;
 
-class CollectingSink final : public garret::Sink {
- public:
-  Status write(ByteSpan data) override {
-    FUZZ_CHECK(!finished);
-    bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
-    FUZZ_CHECK(bytes.size() <= kBudget);
-    return {};
-  }
-  Status finish() override {
-    FUZZ_CHECK(!finished);
-    finished = true;
-    return {};
-  }
-  std::string bytes;
-  bool finished = false;
-};
+using garret::fuzz::CollectingSink;
 
 struct Outcome {
   Status status;
@@ -65,7 +50,7 @@ Status feed(garret::Sink& sink, std::string_view input, std::uint64_t salt) {
 
 Outcome decompress(Compression c, std::string_view input, std::uint64_t budget,
                    std::uint64_t salt) {
-  CollectingSink out;
+  CollectingSink out(kBudget);
   auto decoder = garret::codec::makeDecompressor(c, out, budget);
   Status status = feed(*decoder, input, salt);
   if (status.ok()) {

@@ -105,21 +105,7 @@ class ReferenceParser {
 };
 
 // Records what the validator forwards.
-class CollectingSink final : public garret::Sink {
- public:
-  Status write(ByteSpan data) override {
-    FUZZ_CHECK(!finished);
-    bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
-    return {};
-  }
-  Status finish() override {
-    FUZZ_CHECK(!finished);
-    finished = true;
-    return {};
-  }
-  std::string bytes;
-  bool finished = false;
-};
+using garret::fuzz::CollectingSink;
 
 struct Verdict {
   bool ok = false;

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/stream.h"
+
 namespace garret::fuzz {
 
 // Printable copy of untrusted bytes for a failure message.
@@ -96,3 +98,30 @@ inline std::vector<std::size_t> pieceSizes(std::string_view input, std::uint64_t
   } while (0)
 
 #define FUZZ_CHECK(condition) FUZZ_CHECK_MSG(condition, std::string())
+
+namespace garret::fuzz {
+
+// Records what a pipeline emits, checking it is finished at most once and
+// never written after that, and never grows past `limit` bytes.
+class CollectingSink final : public garret::Sink {
+ public:
+  explicit CollectingSink(std::uint64_t limit = UINT64_MAX) : limit_(limit) {}
+  Status write(ByteSpan data) override {
+    FUZZ_CHECK(!finished);
+    bytes.append(reinterpret_cast<const char*>(data.data()), data.size());
+    FUZZ_CHECK(bytes.size() <= limit_);
+    return {};
+  }
+  Status finish() override {
+    FUZZ_CHECK(!finished);
+    finished = true;
+    return {};
+  }
+  std::string bytes;
+  bool finished = false;
+
+ private:
+  std::uint64_t limit_;
+};
+
+}  // namespace garret::fuzz
