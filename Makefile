@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 GARRETD = $(BUILD_DIR)/apps/garretd/garretd
 DATA_DIR ?= garret-data
 
-.PHONY: all deps configure build garretd serve test unit integration bench format clean
+.PHONY: all deps configure build garretd serve test unit integration bench bench-dedup format clean
 
 all: build
 
@@ -34,6 +34,9 @@ integration: build
 bench: garretd
 	GARRET_BENCH=1 bash scripts/install-deps.sh
 	bash bench/run.sh
+
+bench-dedup: garretd
+	GARRETD=$(GARRETD) bash bench/dedup.sh
 
 format:
 	find src apps tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -61,7 +61,14 @@ std::uint64_t fingerprint(std::string_view hash) { return std::hash<std::string_
 
 CacheService::CacheService(db::MetadataDb& db, storage::BlobStore& blobs, const Clock& clock,
                            ServiceOptions options)
-    : db_(db), blobs_(blobs), clock_(clock), options_(std::move(options)) {}
+    : db_(db),
+      blobs_(blobs),
+      clock_(clock),
+      options_(std::move(options)),
+      pool_(options_.ingest_threads),
+      ingest_{db_, blobs_, clock_, pool_,
+              IngestSettings{options_.chunking, options_.zstd_level, options_.max_nar_size,
+                             options_.pack_size}} {}
 
 CacheService::~CacheService() = default;
 
@@ -302,8 +309,91 @@ std::optional<db::NarRecord> CacheService::cachedNar(const CacheView& cache,
   return it->second;
 }
 
-Result<std::unique_ptr<storage::BlobReader>> CacheService::openNar(const db::NarRecord& nar) {
-  return blobs_.open(nar.blob_key);
+namespace {
+
+// Layouts are re-read after this long (see CachedLayout).
+constexpr std::int64_t kLayoutTtl = 60;
+constexpr std::size_t kMaxLayouts = 100000;
+
+}  // namespace
+
+Result<std::vector<Segment>> CacheService::narLayout(std::int64_t nar_id) {
+  std::int64_t now = clock_.now();
+  {
+    std::lock_guard lock(mu_);
+    auto it = layouts_.find(nar_id);
+    if (it != layouts_.end() && now - it->second.loaded_at < kLayoutTtl) {
+      return it->second.segments;
+    }
+  }
+  GARRET_ASSIGN_OR_RETURN(auto chunks, db_.narChunks(nar_id));
+  std::vector<Segment> segments = coalesceChunks(chunks);
+  std::lock_guard lock(mu_);
+  if (layouts_.size() >= kMaxLayouts) layouts_.clear();
+  layouts_.insert_or_assign(nar_id, CachedLayout{segments, now});
+  return segments;
+}
+
+Result<OpenNar> CacheService::openSegments(const db::NarRecord& nar,
+                                           const std::vector<Segment>& segments) {
+  OpenNar out;
+  out.size = totalLength(segments);
+  if (out.size != nar.file_size) {
+    return makeError(ErrorCode::kInternal,
+                     "NAR " + nar.nar_hash.toNix() + " has " + std::to_string(out.size) +
+                         " bytes of chunks but a FileSize of " + std::to_string(nar.file_size) +
+                         " (run `garretd fsck`)");
+  }
+  // One reader per pack, shared by its segments.
+  std::unordered_map<std::string_view, std::shared_ptr<storage::BlobReader>> open;
+  for (const Segment& s : segments) {
+    auto& reader = open[s.blob_key];
+    if (!reader) {
+      auto opened = blobs_.open(s.blob_key);
+      if (!opened.ok()) {
+        return opened.error().context("opening pack " + s.blob_key + " of NAR " +
+                                      nar.nar_hash.toNix());
+      }
+      reader = std::shared_ptr<storage::BlobReader>(std::move(*opened));
+    }
+    out.pieces.push_back(NarPiece{reader, s.offset, s.length});
+  }
+  return out;
+}
+
+Result<OpenNar> CacheService::openNar(const db::NarRecord& nar) {
+  GARRET_ASSIGN_OR_RETURN(auto segments, narLayout(nar.id));
+  return openSegments(nar, segments);
+}
+
+std::optional<Result<OpenNar>> CacheService::openNarCached(const db::NarRecord& nar) {
+  if (!blobs_.openIsCheap()) return std::nullopt;
+  std::vector<Segment> segments;
+  {
+    std::lock_guard lock(mu_);
+    auto it = layouts_.find(nar.id);
+    if (it == layouts_.end() || clock_.now() - it->second.loaded_at >= kLayoutTtl) {
+      return std::nullopt;
+    }
+    segments = it->second.segments;
+  }
+  return openSegments(nar, segments);
+}
+
+void CacheService::forgetNarLayouts() {
+  std::lock_guard lock(mu_);
+  layouts_.clear();
+}
+
+void CacheService::recordNarAccess(const CacheView& cache, std::int64_t nar_id) {
+  std::int64_t now = clock_.now();
+  std::string key = std::to_string(cache.record.id) + "#" + std::to_string(nar_id);
+  std::lock_guard lock(mu_);
+  if (auto it = touches_.find(key); it != touches_.end()) {
+    it->second.at = now;
+  } else if (touches_.size() < 1'000'000) {
+    touches_.emplace(std::move(key), db::AccessTouch{cache.record.id, "", nar_id, now});
+  }
 }
 
 void CacheService::recordAccess(const CacheView& cache, std::string_view hash) {
@@ -313,7 +403,8 @@ void CacheService::recordAccess(const CacheView& cache, std::string_view hash) {
   if (auto it = touches_.find(key); it != touches_.end()) {
     it->second.at = now;
   } else if (touches_.size() < 1'000'000) {
-    touches_.emplace(std::string(key), db::AccessTouch{cache.record.id, std::string(hash), now});
+    touches_.emplace(std::string(key),
+                     db::AccessTouch{cache.record.id, std::string(hash), 0, now});
   }
 }
 
@@ -338,8 +429,7 @@ Result<std::unique_ptr<NarIngest>> CacheService::beginNarUpload(const CacheView&
     return invalid("NAR file name must start with its sha256 FileHash: " +
                    std::string(file_name));
   }
-  return NarIngest::start(blobs_, parsed.compression, options_.zstd_level,
-                          options_.max_nar_size);
+  return NarIngest::start(ingest_, parsed.compression);
 }
 
 Status CacheService::completeNarUpload(const CacheView& cache, std::string_view file_name,
@@ -351,28 +441,18 @@ Status CacheService::completeNarUpload(const CacheView& cache, std::string_view 
     return invalid("uploaded bytes hash to " + out.sent_hash.toNix() + " but the file name says " +
                    named.toNix() + " (corrupted or truncated upload)");
   }
-  GARRET_ASSIGN_OR_RETURN(StoredNar stored, storeNar(ingest));
-  db::StagedUpload staged{cache.record.id, std::string(file_name), stored.record.id,
-                          out.sent_hash, out.sent_size,
-                          clock_.now() + options_.staged_upload_ttl};
-  return db_.putStaged(staged);
+  db::NarCommit commit = ingest.commit();
+  commit.staged = db::StagedUpload{cache.record.id, std::string(file_name), 0, out.sent_hash,
+                                   out.sent_size, clock_.now() + options_.staged_upload_ttl, false};
+  GARRET_TRY(storeNar(ingest, std::move(commit)));
+  return {};
 }
 
-Result<CacheService::StoredNar> CacheService::storeNar(NarIngest& ingest) {
-  IngestOutcome out = ingest.outcome();
-  GARRET_TRY(ingest.commit());
-  db::NarRecord nar;
-  nar.nar_hash = out.nar_hash;
-  nar.nar_size = out.nar_size;
-  nar.compression = "zstd";
-  nar.file_hash = out.file_hash;
-  nar.file_size = out.file_size;
-  nar.blob_key = out.blob_key;
-  nar.created_at = clock_.now();
-  GARRET_ASSIGN_OR_RETURN(db::NarRecord stored, db_.insertNar(nar));
-  bool deduplicated = stored.blob_key != out.blob_key;
-  if (deduplicated) (void)blobs_.remove(out.blob_key);
-  return StoredNar{std::move(stored), deduplicated};
+Result<db::CommittedNar> CacheService::storeNar(NarIngest& ingest, db::NarCommit commit) {
+  auto committed = db_.commitNar(commit);
+  // A failed commit leaves the packs unreferenced: the ingest deletes them.
+  ingest.committed(!committed.ok() || committed->existed);
+  return committed;
 }
 
 namespace {
@@ -385,7 +465,7 @@ Status checkClaim(bool ok, const std::string& what) {
 }  // namespace
 
 Status CacheService::putNarInfo(const CacheView& cache, std::string_view hash,
-                                std::string_view text, std::string_view uploader) {
+                                std::string_view text, std::string_view uploader, bool pin) {
   GARRET_ASSIGN_OR_RETURN(NarInfo info, NarInfo::parse(text, cache.record.store_dir));
   if (info.store_path.hash != hash) {
     return invalid("narinfo StorePath " + info.store_path.baseName() +
@@ -413,22 +493,26 @@ Status CacheService::putNarInfo(const CacheView& cache, std::string_view hash,
     return invalid("narinfo refers to " + info.url + ", which was not uploaded to this cache");
   }
   GARRET_TRY(checkClaim(nar->nar_size == info.nar_size, "NarSize"));
-  if (staged) {
-    // Bound: the client's name stays an alias of the NAR for as long as the
-    // NAR lives, since Nix remembers the URL it uploaded to.
+  db::ObjectRecord object = objectFor(cache, info, uploader, pin);
+  object.nar_id = nar->id;
+  GARRET_TRY(db_.upsertObject(object));
+  if (staged && !staged->bound) {
+    // Bound: the client's name stays an alias of the NAR while the cache
+    // uses it, since Nix remembers the URL it uploaded to.
+    staged->bound = true;
     staged->expires_at = kNeverExpires;
     GARRET_TRY(db_.putStaged(*staged));
   }
-  return bindObject(cache, info, nar->id, uploader);
+  notePathAdded(cache.record.id, info.store_path.hash);
+  return {};
 }
 
-Status CacheService::bindObject(const CacheView& cache, const NarInfo& info, std::int64_t nar_id,
-                                std::string_view uploader) {
+db::ObjectRecord CacheService::objectFor(const CacheView& cache, const NarInfo& info,
+                                         std::string_view uploader, bool pin) const {
   db::ObjectRecord object;
   object.cache_id = cache.record.id;
   object.store_path_hash = info.store_path.hash;
   object.store_path = info.store_path.full(cache.record.store_dir);
-  object.nar_id = nar_id;
   object.references = info.references;
   object.deriver = info.deriver.value_or("");
   object.system = info.system.value_or("");
@@ -436,9 +520,8 @@ Status CacheService::bindObject(const CacheView& cache, const NarInfo& info, std
   object.sigs = info.sigs;
   object.created_at = object.last_accessed_at = clock_.now();
   object.created_by = std::string(uploader);
-  GARRET_TRY(db_.upsertObject(object));
-  notePathAdded(cache.record.id, info.store_path.hash);
-  return {};
+  object.pinned = pin;
+  return object;
 }
 
 Result<std::vector<std::string>> CacheService::missingPaths(
@@ -450,14 +533,14 @@ Result<std::vector<std::string>> CacheService::missingPaths(
 }
 
 Result<std::unique_ptr<NarIngest>> CacheService::beginPathUpload(const CacheView&) {
-  return NarIngest::start(blobs_, codec::Compression::kNone, options_.zstd_level,
-                          options_.max_nar_size);
+  return NarIngest::start(ingest_, codec::Compression::kNone);
 }
 
 Result<PathUploadOutcome> CacheService::completePathUpload(const CacheView& cache,
                                                             const NarInfo& claimed,
                                                             NarIngest& ingest,
-                                                            std::string_view uploader) {
+                                                            std::string_view uploader,
+                                                            bool pin) {
   GARRET_TRY(claimed.validate(cache.record.store_dir));
   IngestOutcome out = ingest.outcome();
   if (out.nar_hash != claimed.nar_hash) {
@@ -468,9 +551,27 @@ Result<PathUploadOutcome> CacheService::completePathUpload(const CacheView& cach
     return invalid("the NAR is " + std::to_string(out.nar_size) + " bytes, not " +
                    std::to_string(claimed.nar_size));
   }
-  GARRET_ASSIGN_OR_RETURN(StoredNar stored, storeNar(ingest));
-  GARRET_TRY(bindObject(cache, claimed, stored.record.id, uploader));
-  return PathUploadOutcome{stored.deduplicated, stored.record.file_size};
+  db::NarCommit commit = ingest.commit();
+  commit.object = objectFor(cache, claimed, uploader, pin);
+  GARRET_ASSIGN_OR_RETURN(db::CommittedNar stored, storeNar(ingest, std::move(commit)));
+  notePathAdded(cache.record.id, claimed.store_path.hash);
+  PathUploadOutcome result;
+  result.deduplicated = stored.existed;
+  result.file_size = stored.nar.file_size;
+  result.frac_deduplicated =
+      stored.existed ? 1.0
+                     : static_cast<double>(out.reused_bytes) /
+                           static_cast<double>(std::max<std::uint64_t>(out.nar_size, 1));
+  return result;
+}
+
+Status CacheService::setPinned(const CacheView& cache, std::string_view hash, bool pinned) {
+  if (!isValidStorePathHash(hash)) return invalid("invalid store path hash: " + std::string(hash));
+  return db_.setPinned(cache.record.id, hash, pinned);
+}
+
+Result<std::vector<db::ObjectRecord>> CacheService::listPinned(const CacheView& cache) {
+  return db_.listPinned(cache.record.id);
 }
 
 Status CacheService::ping() {

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "cache/nar_ingest.h"
+#include "cache/nar_layout.h"
+#include "cache/work_pool.h"
 #include "core/clock.h"
 #include "core/narinfo.h"
 #include "core/signing.h"
@@ -31,6 +33,9 @@ namespace garret::cache {
 struct ServiceOptions {
   int zstd_level = 8;
   std::uint64_t max_nar_size = 64ull << 30;
+  chunk::ChunkingParams chunking;
+  std::uint64_t pack_size = 32ull << 20;
+  unsigned ingest_threads = 0;  // chunk hashing/compression; 0 = one per core
   std::int64_t staged_upload_ttl = 86400;
   // New signing keys are named "<prefix><cache>-1".
   std::string signing_key_prefix;
@@ -63,6 +68,18 @@ enum class Lookup { kUnknown, kMissing, kFound };
 struct PathUploadOutcome {
   bool deduplicated = false;
   std::uint64_t file_size = 0;  // of the stored (served) bytes
+  double frac_deduplicated = 0;  // of the NAR's bytes, already stored
+};
+
+// A NAR's served bytes, opened for reading: ranges of pack blobs.
+struct NarPiece {
+  std::shared_ptr<storage::BlobReader> blob;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+struct OpenNar {
+  std::vector<NarPiece> pieces;
+  std::uint64_t size = 0;
 };
 
 class CacheService {
@@ -94,10 +111,18 @@ class CacheService {
                                                   std::string_view file_name);
   // Memory only: the NAR a previous narForFile() found under this name.
   std::optional<db::NarRecord> cachedNar(const CacheView& cache, std::string_view file_name) const;
-  Result<std::unique_ptr<storage::BlobReader>> openNar(const db::NarRecord& nar);
-  bool openNarIsCheap() const { return blobs_.openIsCheap(); }
+  // The NAR's pieces (ranges of packs), opened.
+  Result<OpenNar> openNar(const db::NarRecord& nar);
+  // Non-blocking variant: nullopt unless the layout is cached and opening
+  // blobs is cheap (local files).
+  std::optional<Result<OpenNar>> openNarCached(const db::NarRecord& nar);
+  // Drops cached NAR layouts (after chunks moved to other packs).
+  void forgetNarLayouts();
   // Memory only: notes an access for retention; flushed in batches.
   void recordAccess(const CacheView& cache, std::string_view hash);
+  // Memory only: notes a NAR download for retention (every object of the
+  // cache that uses the NAR counts as accessed).
+  void recordNarAccess(const CacheView& cache, std::int64_t nar_id);
   Status flushAccesses();
 
   // ---- nix copy upload path
@@ -111,9 +136,9 @@ class CacheService {
                            NarIngest& ingest);
   // Binds a store path: validates the narinfo against the URL hash and the
   // staged NAR (NarHash, NarSize, FileHash, FileSize). Nothing becomes
-  // visible unless every check passes.
+  // visible unless every check passes. `pin` protects it from GC.
   Status putNarInfo(const CacheView& cache, std::string_view hash, std::string_view text,
-                    std::string_view uploader);
+                    std::string_view uploader, bool pin = false);
 
   // ---- Attic's upload API
   // Of the given store path hashes, those the cache lacks (order kept).
@@ -125,20 +150,26 @@ class CacheService {
   // NarSize, stores it (deduplicated) and binds the store path. The client
   // always sends the bytes, so knowing a hash never grants a NAR.
   Result<PathUploadOutcome> completePathUpload(const CacheView& cache, const NarInfo& claimed,
-                                               NarIngest& ingest, std::string_view uploader);
+                                               NarIngest& ingest, std::string_view uploader,
+                                               bool pin = false);
+
+  // ---- pins: a pinned store path is never garbage-collected.
+  Status setPinned(const CacheView& cache, std::string_view hash, bool pinned);
+  Result<std::vector<db::ObjectRecord>> listPinned(const CacheView& cache);
 
   Status ping();
+  db::MetadataDb& db() { return db_; }
+  storage::BlobStore& blobs() { return blobs_; }
+  const Clock& clock() const { return clock_; }
 
  private:
-  struct StoredNar {
-    db::NarRecord record;
-    bool deduplicated = false;
-  };
-  // Commits the ingested blob and records the NAR; an existing NAR with the
-  // same NarHash wins and the new blob is removed.
-  Result<StoredNar> storeNar(NarIngest& ingest);
-  Status bindObject(const CacheView& cache, const NarInfo& info, std::int64_t nar_id,
-                    std::string_view uploader);
+  // Records the ingested NAR (with the object or staged row of `commit`);
+  // an existing NAR with the same NarHash wins and the new packs go.
+  Result<db::CommittedNar> storeNar(NarIngest& ingest, db::NarCommit commit);
+  db::ObjectRecord objectFor(const CacheView& cache, const NarInfo& info,
+                             std::string_view uploader, bool pin) const;
+  Result<std::vector<Segment>> narLayout(std::int64_t nar_id);
+  Result<OpenNar> openSegments(const db::NarRecord& nar, const std::vector<Segment>& segments);
   Result<CachePtr> makeView(db::CacheRecord record) const;
   void remember(const CachePtr& view);
   void forget(std::string_view name);
@@ -150,6 +181,8 @@ class CacheService {
   storage::BlobStore& blobs_;
   const Clock& clock_;
   ServiceOptions options_;
+  WorkPool pool_;
+  IngestContext ingest_;
 
   // Lookups by string_view without building a std::string.
   struct StringHash {
@@ -173,9 +206,17 @@ class CacheService {
     std::unordered_set<std::uint64_t> fingerprints;
   };
   std::unordered_map<std::int64_t, PathIndex> path_indexes_;
-  // "<cache_id>/<hash>" → latest access not yet written; repeated accesses
-  // to one path collapse into one row update.
+  // "<cache_id>/<hash>" (or "<cache_id>#<nar id>") → latest access not yet
+  // written; repeated accesses collapse into one row update.
   StringMap<db::AccessTouch> touches_;
+  // NAR id → its segments and when they were read. Entries expire: another
+  // process (garretd gc) may move chunks; old packs stay readable for the
+  // GC grace period, which is far longer than this.
+  struct CachedLayout {
+    std::vector<Segment> segments;
+    std::int64_t loaded_at = 0;
+  };
+  std::unordered_map<std::int64_t, CachedLayout> layouts_;
 };
 
 }  // namespace garret::cache

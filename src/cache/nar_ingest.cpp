@@ -1,50 +1,206 @@
 #include "cache/nar_ingest.h"
 
-#include <openssl/rand.h>
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 
 #include "core/encoding.h"
 
 namespace garret::cache {
 
-std::string newNarBlobKey() {
-  std::uint8_t random[16];
-  RAND_bytes(random, sizeof random);
-  std::string hex = hexEncode(ByteSpan(random, sizeof random));
-  return "nar/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".nar.zst";
+// One chunk on its way through the work pool.
+struct NarIngest::Slot {
+  std::vector<std::uint8_t> data;  // released once hashed and compressed
+  std::uint64_t size = 0;
+  Hash hash;
+  std::optional<db::ChunkRecord> existing;
+  std::vector<std::uint8_t> frame;  // the chunk's zstd frame (new or stored)
+  Status status;
+  std::atomic<bool> cancelled{false};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+
+  void complete() {
+    {
+      std::lock_guard lock(mu);
+      done = true;
+    }
+    cv.notify_one();
+  }
+  void wait() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done; });
+  }
+};
+
+namespace {
+
+// Reads a stored chunk's frame (the served bytes must include it).
+Status readFrame(storage::BlobStore& blobs, const db::ChunkRecord& c,
+                 std::vector<std::uint8_t>& out) {
+  auto reader = blobs.open(c.pack_key);
+  if (!reader.ok()) {
+    return reader.error().context("reading stored chunk " + c.chunk_hash.toNix() +
+                                  " (run `garretd fsck`)");
+  }
+  out.resize(c.length);
+  std::uint64_t done = 0;
+  while (done < c.length) {
+    auto n = (*reader)->read(c.offset + done, out.data() + done, c.length - done);
+    if (!n.ok()) return n.error().context("reading stored chunk " + c.chunk_hash.toNix());
+    if (*n == 0) {
+      return makeError(ErrorCode::kInternal, "pack " + c.pack_key + " is shorter than chunk " +
+                                                 c.chunk_hash.toNix() +
+                                                 " needs (run `garretd fsck`)");
+    }
+    done += *n;
+  }
+  return {};
 }
 
-Result<std::unique_ptr<NarIngest>> NarIngest::start(storage::BlobStore& blobs,
-                                                    codec::Compression sent_compression,
-                                                    int zstd_level, std::uint64_t max_nar_size) {
-  std::unique_ptr<NarIngest> in(new NarIngest());
-  in->blob_key_ = newNarBlobKey();
-  GARRET_ASSIGN_OR_RETURN(in->writer_, blobs.create(in->blob_key_));
-  in->file_hasher_ = std::make_unique<HashingSink>(in->writer_.get());
-  in->compressor_ = codec::makeZstdCompressor(*in->file_hasher_, zstd_level);
-  in->validator_ = std::make_unique<nar::NarValidator>(in->compressor_.get());
-  in->decompressor_ = codec::makeDecompressor(sent_compression, *in->validator_, max_nar_size);
+void process(IngestContext& ctx, NarIngest::Slot& slot);
+
+}  // namespace
+
+NarIngest::NarIngest(IngestContext& ctx)
+    : ctx_(ctx),
+      packs_(ctx.db, ctx.blobs, ctx.clock, ctx.settings.pack_size),
+      max_in_flight_(2 * static_cast<std::size_t>(ctx.pool.size()) + 2) {}
+
+Result<std::unique_ptr<NarIngest>> NarIngest::start(IngestContext& ctx,
+                                                    codec::Compression sent_compression) {
+  GARRET_TRY(ctx.settings.chunking.validate());
+  std::unique_ptr<NarIngest> in(new NarIngest(ctx));
+  NarIngest* self = in.get();
+  in->chunker_ = std::make_unique<chunk::Chunker>(
+      ctx.settings.chunking, [self](ByteSpan chunk) { return self->submit(chunk); });
+  in->validator_ = std::make_unique<nar::NarValidator>(in->chunker_.get());
+  in->decompressor_ =
+      codec::makeDecompressor(sent_compression, *in->validator_, ctx.settings.max_nar_size);
   in->sent_hasher_ = std::make_unique<HashingSink>(in->decompressor_.get());
   return in;
 }
 
-NarIngest::~NarIngest() = default;
+NarIngest::~NarIngest() {
+  // Abandoned: the pool skips what it has not started; the slots are
+  // shared, so a running task finishes on its own.
+  for (auto& slot : in_flight_) slot->cancelled = true;
+}
 
 Status NarIngest::write(ByteSpan data) { return sent_hasher_->write(data); }
 
-Status NarIngest::finish() { return sent_hasher_->finish(); }
+Status NarIngest::finish() {
+  GARRET_TRY(sent_hasher_->finish());
+  while (!in_flight_.empty()) GARRET_TRY(takeOldest());
+  GARRET_TRY(packs_.finish());
+  file_hash_ = file_hasher_.finish();
+  return {};
+}
+
+Status NarIngest::submit(ByteSpan chunk) {
+  auto slot = std::make_shared<Slot>();
+  slot->data.assign(chunk.begin(), chunk.end());
+  slot->size = chunk.size();
+  in_flight_.push_back(slot);
+  IngestContext* ctx = &ctx_;
+  ctx_.pool.submit([ctx, slot] {
+    if (!slot->cancelled) process(*ctx, *slot);
+    slot->complete();
+  });
+  // Bounded: wait for the oldest once enough chunks are in flight.
+  while (in_flight_.size() > max_in_flight_) GARRET_TRY(takeOldest());
+  return {};
+}
+
+namespace {
+
+void process(IngestContext& ctx, NarIngest::Slot& slot) {
+  slot.hash = Hash::of(ByteSpan(slot.data));
+  auto found = ctx.db.claimChunk(slot.hash, ctx.clock.now());
+  if (!found.ok()) {
+    slot.status = found.error();
+    return;
+  }
+  if (*found) {
+    slot.existing = std::move(**found);
+    slot.status = readFrame(ctx.blobs, *slot.existing, slot.frame);
+  } else {
+    slot.status = codec::compressZstdFrame(ByteSpan(slot.data), ctx.settings.zstd_level,
+                                           slot.frame);
+  }
+  slot.data = {};
+}
+
+}  // namespace
+
+Status NarIngest::takeOldest() {
+  std::shared_ptr<Slot> slot = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  slot->wait();
+  GARRET_TRY(slot->status);
+  file_hasher_.update(ByteSpan(slot->frame));
+  file_size_ += slot->frame.size();
+  ++stats_.chunks;
+  if (slot->existing) {
+    ++stats_.reused_chunks;
+    stats_.reused_bytes += slot->size;
+    chunks_.push_back(std::move(*slot->existing));
+    return {};
+  }
+  std::string key = slot->hash.toHex();
+  if (auto it = new_chunks_.find(key); it != new_chunks_.end()) {
+    ++stats_.reused_chunks;
+    stats_.reused_bytes += slot->size;
+    chunks_.push_back(chunks_[it->second]);
+    return {};
+  }
+  GARRET_ASSIGN_OR_RETURN(FrameLocation at, packs_.append(ByteSpan(slot->frame)));
+  db::ChunkRecord c;
+  c.chunk_hash = slot->hash;
+  c.size = slot->size;
+  c.compression = "zstd";
+  c.pack_id = at.pack_id;
+  c.offset = at.offset;
+  c.length = slot->frame.size();
+  stats_.stored_bytes += c.length;
+  new_chunks_.emplace(std::move(key), chunks_.size());
+  chunks_.push_back(std::move(c));
+  return {};
+}
 
 IngestOutcome NarIngest::outcome() const {
-  IngestOutcome out;
+  IngestOutcome out = stats_;
   out.sent_hash = sent_hasher_->hash();
   out.sent_size = sent_hasher_->size();
   out.nar_hash = validator_->narHash();
   out.nar_size = validator_->narSize();
-  out.file_hash = file_hasher_->hash();
-  out.file_size = file_hasher_->size();
-  out.blob_key = blob_key_;
+  out.file_hash = file_hash_;
+  out.file_size = file_size_;
   return out;
 }
 
-Status NarIngest::commit() { return writer_->commit(); }
+db::NarCommit NarIngest::commit() const {
+  db::NarCommit c;
+  c.nar.nar_hash = validator_->narHash();
+  c.nar.nar_size = validator_->narSize();
+  c.nar.compression = "zstd";
+  c.nar.file_hash = file_hash_;
+  c.nar.file_size = file_size_;
+  c.nar.created_at = ctx_.clock.now();
+  c.chunks = chunks_;
+  c.packs = packs_.packs();
+  return c;
+}
+
+void NarIngest::committed(bool nar_existed) {
+  if (nar_existed) {
+    packs_.discard();
+  } else {
+    packs_.release();
+  }
+}
 
 }  // namespace garret::cache

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "core/stream.h"
@@ -34,5 +35,12 @@ std::unique_ptr<Sink> makeDecompressor(Compression c, Sink& next,
                                        std::uint64_t max_output = UINT64_MAX);
 // Compresses into `next` as one zstd frame per finish() (level 1..19).
 std::unique_ptr<Sink> makeZstdCompressor(Sink& next, int level = 3);
+
+// Compresses `data` into `out` (replacing its contents) as one zstd frame
+// that records its content size. A chunk is stored as one such frame.
+Status compressZstdFrame(ByteSpan data, int level, std::vector<std::uint8_t>& out);
+// Decompresses exactly one zstd frame of `expected` content bytes into
+// `out`; anything else is kInvalidArgument.
+Status decompressZstdFrame(ByteSpan frame, std::uint64_t expected, std::vector<std::uint8_t>& out);
 
 }  // namespace garret::codec

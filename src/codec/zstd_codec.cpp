@@ -160,4 +160,40 @@ std::unique_ptr<Sink> makeZstdCompressor(Sink& next, int level) {
   return std::make_unique<ZstdCompressor>(next, level);
 }
 
+Status compressZstdFrame(ByteSpan data, int level, std::vector<std::uint8_t>& out) {
+  // One context per thread: creating one costs more than compressing a
+  // small chunk.
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
+  if (!ctx) return makeError(ErrorCode::kInternal, "ZSTD_createCCtx failed");
+  out.resize(ZSTD_compressBound(data.size()));
+  std::size_t n = ZSTD_compressCCtx(ctx.get(), out.data(), out.size(), data.data(), data.size(),
+                                    level);
+  if (ZSTD_isError(n)) {
+    return makeError(ErrorCode::kInternal, std::string("zstd: ") + ZSTD_getErrorName(n));
+  }
+  out.resize(n);
+  return {};
+}
+
+Status decompressZstdFrame(ByteSpan frame, std::uint64_t expected, std::vector<std::uint8_t>& out) {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
+  if (!ctx) return makeError(ErrorCode::kInternal, "ZSTD_createDCtx failed");
+  unsigned long long declared = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (declared != expected) {
+    return invalid("zstd frame declares " +
+                   (declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == ZSTD_CONTENTSIZE_ERROR
+                        ? std::string("no valid size")
+                        : std::to_string(declared) + " bytes") +
+                   ", expected " + std::to_string(expected));
+  }
+  if (ZSTD_findFrameCompressedSize(frame.data(), frame.size()) != frame.size()) {
+    return invalid("not exactly one zstd frame");
+  }
+  out.resize(expected);
+  std::size_t n = ZSTD_decompressDCtx(ctx.get(), out.data(), out.size(), frame.data(), frame.size());
+  if (ZSTD_isError(n)) return invalid(std::string("zstd: ") + ZSTD_getErrorName(n));
+  if (n != expected) return invalid("zstd frame decompressed to the wrong size");
+  return {};
+}
+
 }  // namespace garret::codec

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/hash.h"
@@ -31,15 +32,80 @@ struct CacheRecord {
 };
 
 // A stored NAR, shared by every cache that has an object pointing at it.
+// Its bytes are an ordered list of chunks (chunkref rows); what clients
+// download is the concatenation of the chunks' compressed frames.
 struct NarRecord {
   std::int64_t id = 0;
   Hash nar_hash;
   std::uint64_t nar_size = 0;
-  std::string compression = "zstd";  // of the stored/served bytes
+  std::string compression = "zstd";  // of the served bytes
   Hash file_hash;                    // of the served bytes
   std::uint64_t file_size = 0;
-  std::string blob_key;              // where the served bytes live
   std::int64_t created_at = 0;
+};
+
+// A blob holding many chunks' compressed frames back to back.
+// writing: being filled by an upload or a repack, not yet referenced;
+// live: holds committed chunks; dead: unreferenced, deleted after a grace
+// period (readers may still stream from it).
+enum class PackState { kWriting, kLive, kDead };
+std::string_view packStateName(PackState state);
+
+struct PackRecord {
+  std::int64_t id = 0;
+  std::string blob_key;
+  std::uint64_t size = 0;
+  PackState state = PackState::kWriting;
+  std::int64_t created_at = 0;
+  std::int64_t dead_at = 0;  // 0 unless dead
+};
+
+// One content-defined chunk, shared by every NAR that contains it.
+struct ChunkRecord {
+  std::int64_t id = 0;
+  Hash chunk_hash;         // sha256 of the uncompressed bytes
+  std::uint64_t size = 0;  // uncompressed
+  std::string compression = "zstd";
+  std::int64_t pack_id = 0;
+  std::uint64_t offset = 0;  // of the compressed frame in the pack
+  std::uint64_t length = 0;  // of the compressed frame
+  std::int64_t created_at = 0;
+  // Refreshed when an upload reuses the chunk, so that GC leaves it alone
+  // while that upload runs (see GcRequest::grace_period).
+  std::int64_t last_used_at = 0;
+  std::string pack_key;  // its pack's blob key (filled by claimChunk only)
+};
+
+// Where a stored chunk's frame is, as the read path needs it.
+struct ChunkLocation {
+  std::int64_t chunk_id = 0;
+  std::int64_t pack_id = 0;
+  std::string blob_key;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
+
+// One garbage collection pass over the database. Steps run in order;
+// each is its own transaction (all in one rolled-back transaction when
+// dry_run), so a killed pass leaves a consistent state to resume from.
+struct GcRequest {
+  std::int64_t now = 0;
+  std::int64_t default_retention_period = 0;  // seconds; 0 = keep forever
+  // Protects work in flight: chunks reused by an upload within this time,
+  // writing packs younger than this (uploads) and dead packs younger than
+  // this (reads) are kept. 0 is only safe with no server running.
+  std::int64_t grace_period = 3600;
+  bool dry_run = false;
+};
+
+struct GcReport {
+  std::uint64_t objects = 0;         // expired or in deleted caches
+  std::uint64_t staged = 0;          // staged uploads never bound, or orphaned aliases
+  std::uint64_t nars = 0;            // without objects
+  std::uint64_t nar_bytes = 0;       // their NarSize
+  std::uint64_t chunks = 0;          // without NARs
+  std::uint64_t chunk_bytes = 0;     // their compressed size
+  std::vector<PackRecord> packs;     // marked dead and due for deletion
 };
 
 // A store path in one cache.
@@ -69,6 +135,28 @@ struct StagedUpload {
   Hash client_file_hash;   // of the bytes the client sent
   std::uint64_t client_file_size = 0;
   std::int64_t expires_at = 0;
+  // A narinfo bound it: the name stays an alias of the NAR (Nix downloads
+  // by the URL it uploaded to) while the cache has an object using the NAR.
+  bool bound = false;
+};
+
+// An ingested NAR to record. Each chunk is either new (id 0; written by the
+// upload into one of `packs`) or an existing chunk (id set).
+struct NarCommit {
+  NarRecord nar;
+  std::vector<ChunkRecord> chunks;  // in NAR order; may repeat
+  std::vector<PackRecord> packs;    // the upload's packs, with final sizes
+  // Recorded in the same transaction, pointing at the NAR (new or
+  // existing), so that no garbage collection sees the NAR unreferenced.
+  std::optional<ObjectRecord> object;
+  std::optional<StagedUpload> staged;
+};
+
+struct CommittedNar {
+  NarRecord nar;
+  // A valid NAR with the same nar_hash already existed; nothing of this
+  // commit was recorded and its packs may be deleted.
+  bool existed = false;
 };
 
 struct ObjectWithNar {
@@ -76,10 +164,22 @@ struct ObjectWithNar {
   NarRecord nar;
 };
 
+// An access for retention: one store path, or (store_path_hash empty)
+// every object of the cache that uses nar_id.
 struct AccessTouch {
   std::int64_t cache_id = 0;
   std::string store_path_hash;
+  std::int64_t nar_id = 0;
   std::int64_t at = 0;
+};
+
+// A chunk moved by a pack rewrite; applied only if the chunk is still at
+// its old place.
+struct ChunkMove {
+  std::int64_t chunk_id = 0;
+  std::int64_t from_pack = 0;
+  std::uint64_t from_offset = 0;
+  std::uint64_t to_offset = 0;
 };
 
 class MetadataDb {
@@ -101,15 +201,41 @@ class MetadataDb {
   // cache and its objects. kNotFound if missing.
   virtual Status deleteCache(std::int64_t cache_id, bool soft, std::int64_t now) = 0;
 
-  // NARs. insertNar returns the existing row if one has the same nar_hash
-  // (the caller then discards its own blob), else the inserted row.
-  virtual Result<NarRecord> insertNar(const NarRecord& nar) = 0;
+  // NARs. Lookups only see valid NARs.
   virtual Result<std::optional<NarRecord>> findNarByHash(const Hash& nar_hash) = 0;
   virtual Result<std::optional<NarRecord>> findNarById(std::int64_t nar_id) = 0;
+  // Records an ingested NAR in one transaction: new chunks, the NAR and its
+  // chunk list; the packs become live. If a valid NAR with the same hash
+  // exists, returns it with existed = true and records nothing. An invalid
+  // one (damaged, see fsck) is revived with the new chunks. kUnavailable if
+  // an existing chunk it references was collected meanwhile (retry).
+  virtual Result<CommittedNar> commitNar(const NarCommit& commit) = 0;
+  // The NAR's chunks in order, with their packs.
+  virtual Result<std::vector<ChunkLocation>> narChunks(std::int64_t nar_id) = 0;
+
+  // Chunks and packs.
+  // Finds a chunk for reuse by an upload and refreshes its last_used_at
+  // (at most once per few minutes, so repeated reuse costs no writes).
+  virtual Result<std::optional<ChunkRecord>> claimChunk(const Hash& chunk_hash,
+                                                        std::int64_t now) = 0;
+  // Inserts a pack row (state writing); fills id.
+  virtual Result<PackRecord> createPack(const PackRecord& pack) = 0;
+  // Removes a pack row that no chunk uses (a failed upload's, a deleted
+  // dead pack's). kConflict if chunks still point at it.
+  virtual Status deletePack(std::int64_t pack_id) = 0;
+  virtual Result<std::vector<PackRecord>> listPacks() = 0;
+  // Chunks stored in a pack, by offset.
+  virtual Result<std::vector<ChunkRecord>> packChunks(std::int64_t pack_id) = 0;
+  // Live bytes (sum of chunk lengths) per live pack.
+  virtual Result<std::vector<std::pair<PackRecord, std::uint64_t>>> packUsage() = 0;
+  // After a pack rewrite: points the moved chunks at `to` (now live) and
+  // marks the `retired` packs dead at `now` if no chunk remains in them.
+  virtual Status relocateChunks(const PackRecord& to, const std::vector<ChunkMove>& moves,
+                                const std::vector<std::int64_t>& retired, std::int64_t now) = 0;
 
   // Staged uploads: put replaces an existing row with the same key.
   virtual Status putStaged(const StagedUpload& staged) = 0;
-  // Only unexpired rows (expires_at > now).
+  // Only bound or unexpired rows (expires_at > now).
   virtual Result<std::optional<StagedUpload>> findStaged(std::int64_t cache_id,
                                                          std::string_view file_name,
                                                          std::int64_t now) = 0;
@@ -128,6 +254,25 @@ class MetadataDb {
   virtual Result<std::vector<std::string>> listPathHashes(std::int64_t cache_id) = 0;
   // Batched last_accessed_at updates (one transaction).
   virtual Status touchObjects(const std::vector<AccessTouch>& touches) = 0;
+  // kNotFound if the cache has no such path.
+  virtual Status setPinned(std::int64_t cache_id, std::string_view store_path_hash,
+                           bool pinned) = 0;
+  virtual Result<std::vector<ObjectRecord>> listPinned(std::int64_t cache_id) = 0;
+
+  // Garbage collection: expired objects, then unbound staged uploads, NARs
+  // without objects, chunks without NARs, and packs without chunks (marked
+  // dead); returns the packs whose blobs may now be deleted. The caller
+  // deletes each blob, then its row with deletePack().
+  virtual Result<GcReport> collectGarbage(const GcRequest& request) = 0;
+
+  // Integrity repair: marks the NARs that use any of these chunks invalid
+  // (their objects disappear until the NAR is uploaded again) and deletes
+  // the chunks. Returns the number of NARs affected; changes nothing when
+  // dry_run.
+  virtual Result<std::uint64_t> dropDamagedChunks(const std::vector<std::int64_t>& chunk_ids,
+                                                  bool dry_run) = 0;
+  // Every chunk, in pages ordered by id (ids greater than after_id).
+  virtual Result<std::vector<ChunkRecord>> listChunks(std::int64_t after_id, int limit) = 0;
 };
 
 }  // namespace garret::db

@@ -221,8 +221,16 @@ Result<NarInfo> claimedNarInfo(const UploadPathNarInfo& u, std::string_view stor
 std::string renderUploadPathResult(const cache::PathUploadOutcome& outcome) {
   return json{{"kind", outcome.deduplicated ? "Deduplicated" : "Uploaded"},
               {"file_size", outcome.file_size},
-              {"frac_deduplicated", outcome.deduplicated ? 1.0 : 0.0}}
+              {"frac_deduplicated", outcome.frac_deduplicated}}
       .dump();
+}
+
+std::string renderPins(const std::vector<db::ObjectRecord>& pinned) {
+  json list = json::array();
+  for (const auto& o : pinned) {
+    list.push_back({{"store_path", o.store_path}, {"store_path_hash", o.store_path_hash}});
+  }
+  return json{{"pins", list}}.dump();
 }
 
 std::string renderCacheConfig(const cache::CacheView& cache, std::string_view api_endpoint,

@@ -40,6 +40,8 @@ Result<UploadPathNarInfo> parseUploadPathNarInfo(std::string_view json);
 Result<NarInfo> claimedNarInfo(const UploadPathNarInfo& upload, std::string_view store_dir);
 // UploadPathResult: {"kind": "Uploaded"|"Deduplicated", "file_size", "frac_deduplicated"}.
 std::string renderUploadPathResult(const cache::PathUploadOutcome& outcome);
+// {"pins": [{"store_path", "store_path_hash"}, …]}
+std::string renderPins(const std::vector<db::ObjectRecord>& pinned);
 
 std::string renderCacheConfig(const cache::CacheView& cache, std::string_view api_endpoint,
                               std::string_view substituter_endpoint);

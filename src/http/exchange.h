@@ -16,6 +16,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,13 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
 using RequestHeader = bhttp::request<bhttp::empty_body>;
+
+// A byte range of a blob; a response body may be several, back to back.
+struct BlobPiece {
+  storage::BlobReader* blob = nullptr;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
 
 struct ExchangeLog {
   std::string cache;
@@ -64,8 +72,10 @@ class Exchange {
 
   asio::awaitable<void> respond(int status, std::string_view content_type, std::string body);
   asio::awaitable<void> respondError(const Error& error);
-  // Serves a blob honouring Range; HEAD sends headers only.
-  asio::awaitable<void> respondBlob(storage::BlobReader& blob, std::string_view content_type);
+  // Serves the concatenation of `pieces` (`size` bytes in all) honouring
+  // Range; HEAD sends headers only.
+  asio::awaitable<void> respondPieces(std::span<const BlobPiece> pieces, std::uint64_t size,
+                                      std::string_view content_type);
 
   // Runs blocking `f` on the worker pool and resumes here with its result.
   template <class F>

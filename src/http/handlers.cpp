@@ -20,6 +20,14 @@ constexpr std::string_view kCacheInfoType = "text/x-nix-cache-info";
 constexpr std::string_view kNarType = "application/x-nix-nar";
 constexpr std::string_view kJsonType = "application/json";
 
+// X-Garret-Pin: 1 (or true) on a push pins the path (never collected).
+bool wantsPin(Exchange& ex) {
+  auto v = ex.request().find("X-Garret-Pin");
+  if (v == ex.request().end()) return false;
+  std::string_view s(v->value().data(), v->value().size());
+  return s == "1" || s == "true" || s == "yes";
+}
+
 Error methodNotAllowed() {
   return makeError(ErrorCode::kInvalidArgument, "method not allowed on this path");
 }
@@ -87,8 +95,9 @@ awaitable<void> putNarInfo(HandlerContext& ctx, Exchange& ex, const Route& r, Ca
   auto body = co_await ex.readBody(ctx.options.max_nar_info_size);
   if (!body.ok()) co_return co_await ex.respondError(body.error());
   std::string uploader = ex.log().subject;
+  bool pin = wantsPin(ex);
   Status s = co_await ex.offload(
-      [&] { return ctx.service.putNarInfo(*cache, r.arg, *body, uploader); });
+      [&] { return ctx.service.putNarInfo(*cache, r.arg, *body, uploader, pin); });
   ctx.metrics.countUpload(s.ok());
   if (!s.ok()) co_return co_await ex.respondError(s.error());
   co_await ex.respond(200, "text/plain", "");
@@ -149,26 +158,52 @@ awaitable<void> handleNar(HandlerContext& ctx, Exchange& ex, const Route& r) {
   if (!cache.ok()) co_return co_await ex.respondError(cache.error());
   if (put) co_return co_await putNar(ctx, ex, r, *cache);
   auto& svc = ctx.service;
-  Result<std::unique_ptr<storage::BlobReader>> opened = notFound("");
-  auto known = svc.cachedNar(**cache, r.arg);
-  bool inline_io = known && svc.openNarIsCheap();
-  if (inline_io) {
-    opened = svc.openNar(*known);
-  } else {
-    opened = co_await ex.offload([&]() -> Result<std::unique_ptr<storage::BlobReader>> {
+  // The hot path (NAR and layout cached, local storage) opens inline;
+  // anything that may block goes to the worker pool.
+  std::optional<Result<cache::OpenNar>> opened;
+  std::int64_t nar_id = 0;
+  if (auto known = svc.cachedNar(**cache, r.arg)) {
+    nar_id = known->id;
+    opened = svc.openNarCached(*known);
+  }
+  bool inline_io = opened.has_value();
+  if (!opened) {
+    opened = co_await ex.offload([&]() -> Result<cache::OpenNar> {
       GARRET_ASSIGN_OR_RETURN(auto nar, svc.narForFile(**cache, r.arg));
       if (!nar) return notFound("no such NAR in cache " + r.cache);
+      nar_id = nar->id;
       return svc.openNar(*nar);
     });
   }
-  if (!opened.ok()) co_return co_await ex.respondError(opened.error());
-  co_await ex.respondBlob(**opened, kNarType);
+  if (!opened->ok()) co_return co_await ex.respondError(opened->error());
+  if (m == verb::get) svc.recordNarAccess(**cache, nar_id);
+  std::vector<BlobPiece> pieces;
+  for (const auto& p : (*opened)->pieces) pieces.push_back(BlobPiece{p.blob.get(), p.offset, p.length});
+  co_await ex.respondPieces(pieces, (*opened)->size, kNarType);
   if (!inline_io) {  // closing may be a network call for remote stores
     co_await ex.offload([&] {
-      opened->reset();
+      opened.reset();
       return 0;
     });
   }
+}
+
+awaitable<void> handlePins(HandlerContext& ctx, Exchange& ex, const Route& r) {
+  verb m = ex.request().method();
+  bool list = m == verb::get && r.arg.empty();
+  bool change = (m == verb::put || m == verb::delete_) && !r.arg.empty();
+  if (!list && !change) co_return co_await ex.respondError(methodNotAllowed());
+  auto cache = co_await authorize(ctx, ex, r.cache, list ? auth::kPull : auth::kPush);
+  if (!cache.ok()) co_return co_await ex.respondError(cache.error());
+  if (list) {
+    auto pinned = co_await ex.offload([&] { return ctx.service.listPinned(**cache); });
+    if (!pinned.ok()) co_return co_await ex.respondError(pinned.error());
+    co_return co_await ex.respond(200, kJsonType, renderPins(*pinned));
+  }
+  bool pin = m == verb::put;
+  Status s = co_await ex.offload([&] { return ctx.service.setPinned(**cache, r.arg, pin); });
+  if (!s.ok()) co_return co_await ex.respondError(s.error());
+  co_await ex.respond(200, kJsonType, "");
 }
 
 awaitable<void> handleCacheConfig(HandlerContext& ctx, Exchange& ex, const Route& r) {
@@ -311,9 +346,10 @@ class PathUpload {
 
   awaitable<Result<cache::PathUploadOutcome>> finish() {
     std::string uploader = ex_.log().subject;
+    pin_ = wantsPin(ex_);
     co_return co_await ex_.offload([&]() -> Result<cache::PathUploadOutcome> {
       GARRET_TRY(ingest_->finish());
-      return ctx_.service.completePathUpload(*cache_, claimed_, *ingest_, uploader);
+      return ctx_.service.completePathUpload(*cache_, claimed_, *ingest_, uploader, pin_);
     });
   }
 
@@ -324,6 +360,7 @@ class PathUpload {
   std::string preamble_;
   CachePtr cache_;
   NarInfo claimed_;
+  bool pin_ = false;
   std::unique_ptr<cache::NarIngest> ingest_;
 };
 
@@ -350,6 +387,7 @@ awaitable<void> handleRequest(HandlerContext& ctx, Exchange& ex) {
     case RouteId::kReady:
     case RouteId::kMetrics: co_return co_await handleOps(ctx, ex, *route);
     case RouteId::kGetMissingPaths: co_return co_await handleGetMissingPaths(ctx, ex);
+    case RouteId::kPins: co_return co_await handlePins(ctx, ex, *route);
     case RouteId::kUploadPath: {
       PathUpload upload(ctx, ex);
       co_return co_await upload.run();

@@ -93,6 +93,16 @@ Result<Route> matchRoute(std::string_view target) {
     if (!auth::isValidCacheName(parts[3])) return invalid("invalid cache name in path");
     return Route{RouteId::kCacheConfig, std::string(parts[3]), ""};
   }
+  if ((parts.size() == 4 || parts.size() == 5) && parts[0] == "_api" && parts[1] == "v1" &&
+      parts[2] == "pins") {
+    if (!auth::isValidCacheName(parts[3])) return invalid("invalid cache name in path");
+    Route r{RouteId::kPins, std::string(parts[3]), ""};
+    if (parts.size() == 5) {
+      if (!isValidStorePathHash(parts[4])) return invalid("invalid store path hash in path");
+      r.arg = std::string(parts[4]);
+    }
+    return r;
+  }
   if (parts.size() >= 2 && parts[0] != "_api") return cacheRoute(parts[0], parts[1], parts);
   return notFound("no such route");
 }
@@ -105,6 +115,7 @@ const char* routeName(RouteId id) {
     case RouteId::kCacheConfig: return "cache_config";
     case RouteId::kGetMissingPaths: return "get_missing_paths";
     case RouteId::kUploadPath: return "upload_path";
+    case RouteId::kPins: return "pins";
     case RouteId::kCacheInfo: return "nix_cache_info";
     case RouteId::kAtticCacheInfo: return "attic_cache_info";
     case RouteId::kNarInfo: return "narinfo";

@@ -19,6 +19,7 @@ enum class RouteId {
   kCacheConfig,  // /_api/v1/cache-config/{cache}
   kGetMissingPaths,  // /_api/v1/get-missing-paths
   kUploadPath,       // /_api/v1/upload-path
+  kPins,             // /_api/v1/pins/{cache}[/{hash}]
   kCacheInfo,    // /{cache}/nix-cache-info
   kAtticCacheInfo,  // /{cache}/attic-cache-info (GET cache-config)
   kNarInfo,      // /{cache}/{hash}.narinfo

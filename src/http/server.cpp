@@ -191,9 +191,8 @@ asio::awaitable<void> Exchange::respondError(const Error& error) {
   co_await respond(status, "application/json", errorBody(error));
 }
 
-asio::awaitable<void> Exchange::respondBlob(storage::BlobReader& blob,
-                                            std::string_view content_type) {
-  std::uint64_t size = blob.size();
+asio::awaitable<void> Exchange::respondPieces(std::span<const BlobPiece> pieces,
+                                              std::uint64_t size, std::string_view content_type) {
   RangeDecision d = decideRange(header(bhttp::field::range), size);
   if (d.kind == RangeKind::kUnsatisfiable) {
     co_return co_await writeHead(416, "", 0, "Content-Range: bytes */" + std::to_string(size) + "\r\n", "");
@@ -207,7 +206,22 @@ asio::awaitable<void> Exchange::respondBlob(storage::BlobReader& blob,
   co_await writeHead(d.kind == RangeKind::kPartial ? 206 : 200, content_type, r.length, extra, "",
                      !isHead() && r.length > 0);
   if (isHead() || r.length == 0 || log_.status == 0) co_return;
-  Status s = co_await sendRange(blob, r.start, r.length);
+  // Walk the pieces, sending the part of each that falls in the range.
+  Status s;
+  std::uint64_t pos = 0, start = r.start, left = r.length;
+  for (const BlobPiece& p : pieces) {
+    if (left == 0 || !s.ok()) break;
+    std::uint64_t end = pos + p.length;
+    if (start < end) {
+      std::uint64_t skip = start - pos;
+      std::uint64_t take = std::min(p.length - skip, left);
+      s = co_await sendRange(*p.blob, p.offset + skip, take);
+      start += take;
+      left -= take;
+    }
+    pos = end;
+  }
+  if (s.ok() && left != 0) s = makeError(ErrorCode::kIo, "NAR pieces shorter than its size");
   if (!s.ok()) {
     keep_alive_ = false;
     spdlog::warn("{} {}: sending body: {}", req_->method_string(), req_->target(), s.error().message);

@@ -33,6 +33,8 @@ std::string canonicalPath(const Route& r) {
     case RouteId::kGetMissingPaths: return "/_api/v1/get-missing-paths";
     case RouteId::kUploadPath: return "/_api/v1/upload-path";
     case RouteId::kCacheConfig: return "/_api/v1/cache-config/" + r.cache;
+    case RouteId::kPins:
+      return "/_api/v1/pins/" + r.cache + (r.arg.empty() ? "" : "/" + r.arg);
     case RouteId::kCacheInfo: return "/" + r.cache + "/nix-cache-info";
     case RouteId::kAtticCacheInfo: return "/" + r.cache + "/attic-cache-info";
     case RouteId::kNarInfo: return "/" + r.cache + "/" + r.arg + ".narinfo";
@@ -85,6 +87,10 @@ void checkRoute(std::string_view target) {
     case RouteId::kNarInfo:
       FUZZ_CHECK(garret::auth::isValidCacheName(r->cache));
       FUZZ_CHECK(garret::isValidStorePathHash(r->arg));
+      break;
+    case RouteId::kPins:
+      FUZZ_CHECK(garret::auth::isValidCacheName(r->cache));
+      FUZZ_CHECK(r->arg.empty() || garret::isValidStorePathHash(r->arg));
       break;
     case RouteId::kNar:
       FUZZ_CHECK(garret::auth::isValidCacheName(r->cache));

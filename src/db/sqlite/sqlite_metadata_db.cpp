@@ -10,12 +10,21 @@
 #include "db/json_text.h"
 #include "db/sqlite/sqlite_connection.h"
 #include "db/sqlite/sqlite_migrations.h"
+#include "db/sqlite/sqlite_query.h"
 
 namespace garret::db {
 
 using sqlite::Connection;
 using sqlite::Statement;
 using sqlite::Transaction;
+using sqlite::currentTime;
+using sqlite::queryAll;
+using sqlite::queryOne;
+using sqlite::queryRow;
+using sqlite::readHash;
+using sqlite::sql;
+using sqlite::kNarColumnsN;
+using sqlite::readNar;
 
 namespace {
 
@@ -37,26 +46,6 @@ constexpr int kObjectColumnCount = 14;
 constexpr const char* kObjectColumnsO =
     "o.id, o.cache_id, o.store_path_hash, o.store_path, o.nar_id, o.\"references\", o.deriver, "
     "o.system, o.ca, o.sigs, o.created_at, o.last_accessed_at, o.created_by, o.pinned";
-constexpr const char* kNarColumnsN =
-    "n.id, n.nar_hash, n.nar_size, n.compression, n.file_hash, n.file_size, n.blob_key, "
-    "n.created_at";
-
-std::int64_t currentTime() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
-// Joins SQL text from pieces (column lists are shared constants).
-std::string sql(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view part : parts) out += part;
-  return out;
-}
-
-Result<Hash> readHash(const Statement& s, int column) {
-  auto hash = Hash::parseBare(s.text(column));
-  if (!hash.ok()) {
-    return makeError(ErrorCode::kInternal, "stored hash is corrupt: " + hash.error().message);
-  }
-  return hash;
-}
 
 Result<CacheRecord> readCache(const Statement& s) {
   CacheRecord c;
@@ -72,18 +61,6 @@ Result<CacheRecord> readCache(const Statement& s) {
   return c;
 }
 
-Result<NarRecord> readNar(const Statement& s, int first) {
-  NarRecord n;
-  n.id = s.int64(first);
-  GARRET_ASSIGN_OR_RETURN(n.nar_hash, readHash(s, first + 1));
-  n.nar_size = static_cast<std::uint64_t>(s.int64(first + 2));
-  n.compression = s.text(first + 3);
-  GARRET_ASSIGN_OR_RETURN(n.file_hash, readHash(s, first + 4));
-  n.file_size = static_cast<std::uint64_t>(s.int64(first + 5));
-  n.blob_key = s.text(first + 6);
-  n.created_at = s.int64(first + 7);
-  return n;
-}
 
 Result<ObjectRecord> readObject(const Statement& s, int first) {
   ObjectRecord o;
@@ -112,6 +89,7 @@ Result<StagedUpload> readStaged(const Statement& s) {
   GARRET_ASSIGN_OR_RETURN(st.client_file_hash, readHash(s, 3));
   st.client_file_size = static_cast<std::uint64_t>(s.int64(4));
   st.expires_at = s.int64(5);
+  st.bound = s.int64(6) != 0;
   return st;
 }
 
@@ -126,35 +104,6 @@ Result<NarRecord> readNarAt0(const Statement& s) { return readNar(s, 0); }
 Result<ObjectRecord> readObjectAt0(const Statement& s) { return readObject(s, 0); }
 Result<std::string> readText0(const Statement& s) { return s.text(0); }
 
-template <class R>
-struct ResultValue;
-template <class T>
-struct ResultValue<Result<T>> {
-  using type = T;
-};
-template <class Read>
-using ReadType = typename ResultValue<std::invoke_result_t<Read, const Statement&>>::type;
-
-// Reads at most one row and runs the statement to completion, so that an
-// implicit transaction (INSERT … RETURNING) commits and reports failure.
-template <class Read>
-Result<std::optional<ReadType<Read>>> queryOne(Statement& stmt, Read read) {
-  using T = ReadType<Read>;
-  GARRET_ASSIGN_OR_RETURN(bool row, stmt.step());
-  if (!row) return std::optional<T>();
-  GARRET_ASSIGN_OR_RETURN(T value, read(stmt));
-  GARRET_TRY(stmt.run());
-  return std::optional<T>(std::move(value));
-}
-
-// Like queryOne, for statements that always return a row.
-template <class Read>
-Result<ReadType<Read>> queryRow(Statement& stmt, Read read) {
-  GARRET_ASSIGN_OR_RETURN(auto row, queryOne(stmt, read));
-  if (!row) return makeError(ErrorCode::kInternal, "statement returned no row");
-  return std::move(*row);
-}
-
 Status withContext(Status status, std::string_view what) {
   if (status.ok()) return status;
   return status.error().context(what);
@@ -163,18 +112,6 @@ Status withContext(Status status, std::string_view what) {
 Error cacheNameTaken(const Error& error, std::string_view name) {
   if (error.code != ErrorCode::kAlreadyExists) return error;
   return makeError(ErrorCode::kAlreadyExists, "cache \"" + std::string(name) + "\" already exists");
-}
-
-// Reads every row.
-template <class Read>
-Result<std::vector<ReadType<Read>>> queryAll(Statement& stmt, Read read) {
-  std::vector<ReadType<Read>> rows;
-  while (true) {
-    GARRET_ASSIGN_OR_RETURN(bool row, stmt.step());
-    if (!row) return rows;
-    GARRET_ASSIGN_OR_RETURN(auto value, read(stmt));
-    rows.push_back(std::move(value));
-  }
 }
 
 }  // namespace
@@ -197,6 +134,11 @@ Result<std::unique_ptr<SqliteMetadataDb>> SqliteMetadataDb::open(const std::stri
 Status SqliteMetadataDb::migrate() {
   std::lock_guard lock(mu_);
   return withContext(sqlite::runMigrations(*conn_), "migrating database");
+}
+
+Status SqliteMetadataDb::migrateTo(int version) {
+  std::lock_guard lock(mu_);
+  return withContext(sqlite::runMigrations(*conn_, version), "migrating database");
 }
 
 Result<int> SqliteMetadataDb::schemaVersion() {
@@ -281,33 +223,8 @@ Status SqliteMetadataDb::deleteCache(std::int64_t cache_id, bool soft, std::int6
 
 // --- NARs ------------------------------------------------------------------
 
-Result<NarRecord> SqliteMetadataDb::insertNar(const NarRecord& nar) {
-  static const std::string kSelect =
-      sql({"SELECT ", kNarColumnsN, " FROM nar n WHERE nar_hash = ?"});
-  std::lock_guard lock(mu_);
-  Transaction txn(*conn_);
-  GARRET_TRY(txn.begin());
-  {
-    GARRET_ASSIGN_OR_RETURN(
-        auto insert,
-        conn_->prepare("INSERT INTO nar (nar_hash, nar_size, compression, file_hash, file_size, "
-                       "blob_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                       "ON CONFLICT (nar_hash) DO NOTHING"));
-    insert.bind(1, nar.nar_hash.toHex()).bind(2, static_cast<std::int64_t>(nar.nar_size));
-    insert.bind(3, nar.compression).bind(4, nar.file_hash.toHex());
-    insert.bind(5, static_cast<std::int64_t>(nar.file_size)).bind(6, nar.blob_key);
-    insert.bind(7, nar.created_at != 0 ? nar.created_at : currentTime());
-    GARRET_TRY(insert.run());
-  }
-  GARRET_ASSIGN_OR_RETURN(auto select, conn_->prepare(kSelect));
-  select.bind(1, nar.nar_hash.toHex());
-  GARRET_ASSIGN_OR_RETURN(NarRecord stored, queryRow(select, readNarAt0));
-  GARRET_TRY(txn.commit());
-  return stored;
-}
-
 Result<std::optional<NarRecord>> SqliteMetadataDb::findNarByHash(const Hash& nar_hash) {
-  static const std::string kSql = sql({"SELECT ", kNarColumnsN, " FROM nar n WHERE nar_hash = ?"});
+  static const std::string kSql = sql({"SELECT ", kNarColumnsN, " FROM nar n WHERE nar_hash = ? AND state = 'valid'"});
   std::lock_guard lock(mu_);
   GARRET_ASSIGN_OR_RETURN(auto stmt, conn_->prepare(kSql));
   stmt.bind(1, nar_hash.toHex());
@@ -315,7 +232,7 @@ Result<std::optional<NarRecord>> SqliteMetadataDb::findNarByHash(const Hash& nar
 }
 
 Result<std::optional<NarRecord>> SqliteMetadataDb::findNarById(std::int64_t nar_id) {
-  static const std::string kSql = sql({"SELECT ", kNarColumnsN, " FROM nar n WHERE id = ?"});
+  static const std::string kSql = sql({"SELECT ", kNarColumnsN, " FROM nar n WHERE id = ? AND state = 'valid'"});
   std::lock_guard lock(mu_);
   GARRET_ASSIGN_OR_RETURN(auto stmt, conn_->prepare(kSql));
   stmt.bind(1, nar_id);
@@ -324,20 +241,25 @@ Result<std::optional<NarRecord>> SqliteMetadataDb::findNarById(std::int64_t nar_
 
 // --- staged uploads ----------------------------------------------------------
 
-Status SqliteMetadataDb::putStaged(const StagedUpload& staged) {
-  std::lock_guard lock(mu_);
+Status sqlite::putStagedOn(Connection& conn, const StagedUpload& staged) {
   GARRET_ASSIGN_OR_RETURN(
       auto stmt,
-      conn_->prepare("INSERT INTO staged_upload (cache_id, file_name, nar_id, client_file_hash, "
-                     "client_file_size, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
+      conn.prepare("INSERT INTO staged_upload (cache_id, file_name, nar_id, client_file_hash, "
+                     "client_file_size, expires_at, bound) VALUES (?, ?, ?, ?, ?, ?, ?) "
                      "ON CONFLICT (cache_id, file_name) DO UPDATE SET nar_id = excluded.nar_id, "
                      "client_file_hash = excluded.client_file_hash, "
                      "client_file_size = excluded.client_file_size, "
-                     "expires_at = excluded.expires_at"));
+                     "expires_at = excluded.expires_at, bound = excluded.bound"));
   stmt.bind(1, staged.cache_id).bind(2, staged.file_name).bind(3, staged.nar_id);
   stmt.bind(4, staged.client_file_hash.toHex());
   stmt.bind(5, static_cast<std::int64_t>(staged.client_file_size)).bind(6, staged.expires_at);
+  stmt.bind(7, std::int64_t{staged.bound});
   return stmt.run();
+}
+
+Status SqliteMetadataDb::putStaged(const StagedUpload& staged) {
+  std::lock_guard lock(mu_);
+  return sqlite::putStagedOn(*conn_, staged);
 }
 
 Result<std::optional<StagedUpload>> SqliteMetadataDb::findStaged(std::int64_t cache_id,
@@ -347,15 +269,15 @@ Result<std::optional<StagedUpload>> SqliteMetadataDb::findStaged(std::int64_t ca
   GARRET_ASSIGN_OR_RETURN(
       auto stmt,
       conn_->prepare("SELECT cache_id, file_name, nar_id, client_file_hash, client_file_size, "
-                     "expires_at FROM staged_upload "
-                     "WHERE cache_id = ? AND file_name = ? AND expires_at > ?"));
+                     "expires_at, bound FROM staged_upload "
+                     "WHERE cache_id = ? AND file_name = ? AND (bound = 1 OR expires_at > ?)"));
   stmt.bind(1, cache_id).bind(2, file_name).bind(3, now);
   return queryOne(stmt, readStaged);
 }
 
 // --- objects -----------------------------------------------------------------
 
-Result<ObjectRecord> SqliteMetadataDb::upsertObject(const ObjectRecord& object) {
+Result<ObjectRecord> sqlite::upsertObjectOn(Connection& conn, const ObjectRecord& object) {
   static const std::string kSql = sql(
       {"INSERT INTO object (cache_id, store_path_hash, store_path, nar_id, \"references\", "
        "deriver, system, ca, sigs, created_at, last_accessed_at, created_by, pinned) "
@@ -371,8 +293,7 @@ Result<ObjectRecord> SqliteMetadataDb::upsertObject(const ObjectRecord& object) 
   GARRET_ASSIGN_OR_RETURN(std::string sigs, toJsonArray(object.sigs));
   std::int64_t created_at = object.created_at != 0 ? object.created_at : currentTime();
   std::int64_t accessed_at = object.last_accessed_at != 0 ? object.last_accessed_at : created_at;
-  std::lock_guard lock(mu_);
-  GARRET_ASSIGN_OR_RETURN(auto stmt, conn_->prepare(kSql));
+  GARRET_ASSIGN_OR_RETURN(auto stmt, conn.prepare(kSql));
   stmt.bind(1, object.cache_id).bind(2, object.store_path_hash).bind(3, object.store_path);
   stmt.bind(4, object.nar_id).bind(5, references).bind(6, object.deriver);
   stmt.bind(7, object.system).bind(8, object.ca).bind(9, sigs).bind(10, created_at);
@@ -380,11 +301,17 @@ Result<ObjectRecord> SqliteMetadataDb::upsertObject(const ObjectRecord& object) 
   return queryRow(stmt, readObjectAt0);
 }
 
+Result<ObjectRecord> SqliteMetadataDb::upsertObject(const ObjectRecord& object) {
+  std::lock_guard lock(mu_);
+  return sqlite::upsertObjectOn(*conn_, object);
+}
+
 Result<std::optional<ObjectWithNar>> SqliteMetadataDb::findObject(
     std::int64_t cache_id, std::string_view store_path_hash) {
   static const std::string kSql = sql({"SELECT ", kObjectColumnsO, ", ", kNarColumnsN,
                                        " FROM object o JOIN nar n ON n.id = o.nar_id "
-                                       "WHERE o.cache_id = ? AND o.store_path_hash = ?"});
+                                       "WHERE o.cache_id = ? AND o.store_path_hash = ? "
+                                       "AND n.state = 'valid'"});
   std::lock_guard lock(mu_);
   GARRET_ASSIGN_OR_RETURN(auto stmt, conn_->prepare(kSql));
   stmt.bind(1, cache_id).bind(2, store_path_hash);
@@ -395,7 +322,7 @@ Result<std::optional<NarRecord>> SqliteMetadataDb::findNarInCache(std::int64_t c
                                                                   const Hash& file_hash) {
   static const std::string kSql =
       sql({"SELECT ", kNarColumnsN,
-           " FROM nar n WHERE n.file_hash = ? AND EXISTS "
+           " FROM nar n WHERE n.file_hash = ? AND n.state = 'valid' AND EXISTS "
            "(SELECT 1 FROM object o WHERE o.nar_id = n.id AND o.cache_id = ?) LIMIT 1"});
   std::lock_guard lock(mu_);
   GARRET_ASSIGN_OR_RETURN(auto stmt, conn_->prepare(kSql));
@@ -407,8 +334,8 @@ Result<std::vector<std::string>> SqliteMetadataDb::missingPaths(
     std::int64_t cache_id, const std::vector<std::string>& store_path_hashes) {
   static const std::string kSql = [] {
     std::string text =
-        "SELECT store_path_hash FROM object WHERE cache_id = ? AND "
-        "store_path_hash IN (?";
+        "SELECT o.store_path_hash FROM object o JOIN nar n ON n.id = o.nar_id "
+        "WHERE n.state = 'valid' AND o.cache_id = ? AND o.store_path_hash IN (?";
     for (std::size_t i = 1; i < kMissingChunk; ++i) text += ", ?";
     return text + ")";
   }();
@@ -435,7 +362,8 @@ Result<std::vector<std::string>> SqliteMetadataDb::missingPaths(
 Result<std::vector<std::string>> SqliteMetadataDb::listPathHashes(std::int64_t cache_id) {
   std::lock_guard lock(mu_);
   GARRET_ASSIGN_OR_RETURN(
-      auto stmt, conn_->prepare("SELECT store_path_hash FROM object WHERE cache_id = ?"));
+      auto stmt, conn_->prepare("SELECT o.store_path_hash FROM object o JOIN nar n "
+                                "ON n.id = o.nar_id WHERE o.cache_id = ? AND n.state = 'valid'"));
   stmt.bind(1, cache_id);
   return queryAll(stmt, readText0);
 }
@@ -446,6 +374,15 @@ Status SqliteMetadataDb::touchObjects(const std::vector<AccessTouch>& touches) {
   Transaction txn(*conn_);
   GARRET_TRY(txn.begin());
   for (const AccessTouch& touch : touches) {
+    if (touch.store_path_hash.empty()) {
+      GARRET_ASSIGN_OR_RETURN(
+          auto stmt,
+          conn_->prepare("UPDATE object SET last_accessed_at = MAX(last_accessed_at, ?) "
+                         "WHERE cache_id = ? AND nar_id = ?"));
+      stmt.bind(1, touch.at).bind(2, touch.cache_id).bind(3, touch.nar_id);
+      GARRET_TRY(stmt.run());
+      continue;
+    }
     GARRET_ASSIGN_OR_RETURN(
         auto stmt, conn_->prepare("UPDATE object SET last_accessed_at = MAX(last_accessed_at, ?) "
                                   "WHERE cache_id = ? AND store_path_hash = ?"));
@@ -453,6 +390,29 @@ Status SqliteMetadataDb::touchObjects(const std::vector<AccessTouch>& touches) {
     GARRET_TRY(stmt.run());
   }
   return txn.commit();
+}
+
+Status SqliteMetadataDb::setPinned(std::int64_t cache_id, std::string_view store_path_hash,
+                                   bool pinned) {
+  std::lock_guard lock(mu_);
+  GARRET_ASSIGN_OR_RETURN(
+      auto stmt,
+      conn_->prepare("UPDATE object SET pinned = ? WHERE cache_id = ? AND store_path_hash = ?"));
+  stmt.bind(1, std::int64_t{pinned}).bind(2, cache_id).bind(3, store_path_hash);
+  GARRET_TRY(stmt.run());
+  if (conn_->changes() == 0) {
+    return notFound("the cache has no store path " + std::string(store_path_hash));
+  }
+  return okStatus();
+}
+
+Result<std::vector<ObjectRecord>> SqliteMetadataDb::listPinned(std::int64_t cache_id) {
+  static const std::string kSql = sql(
+      {"SELECT ", kObjectColumns, " FROM object WHERE cache_id = ? AND pinned = 1 ORDER BY store_path"});
+  std::lock_guard lock(mu_);
+  GARRET_ASSIGN_OR_RETURN(auto stmt, conn_->prepare(kSql));
+  stmt.bind(1, cache_id);
+  return queryAll(stmt, readObjectAt0);
 }
 
 }  // namespace garret::db

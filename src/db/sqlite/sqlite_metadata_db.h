@@ -48,9 +48,19 @@ class SqliteMetadataDb final : public MetadataDb {
   Status updateCache(const CacheRecord& cache) override;
   Status deleteCache(std::int64_t cache_id, bool soft, std::int64_t now) override;
 
-  Result<NarRecord> insertNar(const NarRecord& nar) override;
   Result<std::optional<NarRecord>> findNarByHash(const Hash& nar_hash) override;
   Result<std::optional<NarRecord>> findNarById(std::int64_t nar_id) override;
+  Result<CommittedNar> commitNar(const NarCommit& commit) override;
+  Result<std::vector<ChunkLocation>> narChunks(std::int64_t nar_id) override;
+
+  Result<std::optional<ChunkRecord>> claimChunk(const Hash& chunk_hash, std::int64_t now) override;
+  Result<PackRecord> createPack(const PackRecord& pack) override;
+  Status deletePack(std::int64_t pack_id) override;
+  Result<std::vector<PackRecord>> listPacks() override;
+  Result<std::vector<ChunkRecord>> packChunks(std::int64_t pack_id) override;
+  Result<std::vector<std::pair<PackRecord, std::uint64_t>>> packUsage() override;
+  Status relocateChunks(const PackRecord& to, const std::vector<ChunkMove>& moves,
+                        const std::vector<std::int64_t>& retired, std::int64_t now) override;
 
   Status putStaged(const StagedUpload& staged) override;
   Result<std::optional<StagedUpload>> findStaged(std::int64_t cache_id, std::string_view file_name,
@@ -65,6 +75,16 @@ class SqliteMetadataDb final : public MetadataDb {
       std::int64_t cache_id, const std::vector<std::string>& store_path_hashes) override;
   Result<std::vector<std::string>> listPathHashes(std::int64_t cache_id) override;
   Status touchObjects(const std::vector<AccessTouch>& touches) override;
+  Status setPinned(std::int64_t cache_id, std::string_view store_path_hash, bool pinned) override;
+  Result<std::vector<ObjectRecord>> listPinned(std::int64_t cache_id) override;
+
+  Result<GcReport> collectGarbage(const GcRequest& request) override;
+  Result<std::uint64_t> dropDamagedChunks(const std::vector<std::int64_t>& chunk_ids,
+                                          bool dry_run) override;
+  Result<std::vector<ChunkRecord>> listChunks(std::int64_t after_id, int limit) override;
+
+  // Applies migrations up to `version` only (tests of upgrades).
+  Status migrateTo(int version);
 
   // The highest applied migration, 0 before migrate().
   Result<int> schemaVersion();

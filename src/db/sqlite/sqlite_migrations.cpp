@@ -73,8 +73,62 @@ CREATE INDEX staged_upload_nar_id ON staged_upload (nar_id);
 CREATE INDEX staged_upload_expires_at ON staged_upload (expires_at);
 )sql";
 
+// Chunked storage. A NAR becomes an ordered list of content-defined chunks
+// stored as zstd frames in pack blobs. Layout 1 stored each NAR as one
+// zstd blob: each becomes a pack holding one chunk (the whole NAR, whose
+// chunk hash is the NarHash), so old data stays readable without copying.
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE pack (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  blob_key TEXT NOT NULL UNIQUE,
+  size INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'writing',
+  created_at INTEGER NOT NULL,
+  dead_at INTEGER
+);
+CREATE INDEX pack_state ON pack (state);
+
+CREATE TABLE chunk (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  chunk_hash TEXT NOT NULL UNIQUE,
+  size INTEGER NOT NULL,
+  compression TEXT NOT NULL,
+  pack_id INTEGER NOT NULL REFERENCES pack (id),
+  pack_offset INTEGER NOT NULL,
+  length INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL
+);
+CREATE INDEX chunk_pack_id ON chunk (pack_id);
+
+CREATE TABLE chunkref (
+  nar_id INTEGER NOT NULL REFERENCES nar (id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  chunk_id INTEGER NOT NULL REFERENCES chunk (id),
+  PRIMARY KEY (nar_id, seq)
+);
+CREATE INDEX chunkref_chunk_id ON chunkref (chunk_id);
+
+INSERT INTO pack (blob_key, size, state, created_at)
+  SELECT blob_key, file_size, 'live', created_at FROM nar;
+INSERT INTO chunk (chunk_hash, size, compression, pack_id, pack_offset, length, created_at,
+                   last_used_at)
+  SELECT n.nar_hash, n.nar_size, n.compression, p.id, 0, n.file_size, n.created_at, n.created_at
+  FROM nar n JOIN pack p ON p.blob_key = n.blob_key;
+INSERT INTO chunkref (nar_id, seq, chunk_id)
+  SELECT n.id, 0, c.id FROM nar n JOIN chunk c ON c.chunk_hash = n.nar_hash;
+ALTER TABLE nar DROP COLUMN blob_key;
+CREATE INDEX nar_state ON nar (state);
+
+ALTER TABLE staged_upload ADD COLUMN bound INTEGER NOT NULL DEFAULT 0;
+UPDATE staged_upload SET bound = 1 WHERE expires_at = 9223372036854775807;
+
+CREATE INDEX object_cache_accessed ON object (cache_id, last_accessed_at);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
+    {2, kMigration2},
 };
 
 Result<bool> isApplied(Connection& conn, int version) {
@@ -112,7 +166,9 @@ Result<int> schemaVersion(Connection& conn) {
   return row ? static_cast<int>(stmt.int64(0)) : 0;
 }
 
-Status runMigrations(Connection& conn) {
+Status runMigrations(Connection& conn) { return runMigrations(conn, kMigrations[std::size(kMigrations) - 1].version); }
+
+Status runMigrations(Connection& conn, int target) {
   GARRET_ASSIGN_OR_RETURN(int current, schemaVersion(conn));
   int latest = kMigrations[std::size(kMigrations) - 1].version;
   if (current > latest) {
@@ -121,7 +177,9 @@ Status runMigrations(Connection& conn) {
                                                std::to_string(latest) + ")");
   }
   for (const Migration& migration : kMigrations) {
-    if (migration.version > current) GARRET_TRY(apply(conn, migration));
+    if (migration.version > current && migration.version <= target) {
+      GARRET_TRY(apply(conn, migration));
+    }
   }
   return okStatus();
 }

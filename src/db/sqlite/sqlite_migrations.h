@@ -22,6 +22,8 @@ std::span<const Migration> migrations();
 // Applies the pending migrations. kInternal if the database has a version
 // this build does not know (written by a newer garret).
 Status runMigrations(Connection& conn);
+// Applies the pending migrations up to `target` only.
+Status runMigrations(Connection& conn, int target);
 
 // The highest applied version, 0 for an empty database.
 Result<int> schemaVersion(Connection& conn);

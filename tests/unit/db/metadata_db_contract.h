@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "db/metadata_db.h"
+#include "unit/db/nar_fixture.h"
 
 namespace garret::db {
 
@@ -72,12 +73,11 @@ class MetadataDbContractTest : public ::testing::Test {
     nar.nar_size = 1000 + n;
     nar.file_hash = Hash::of("file " + std::to_string(n));
     nar.file_size = 500 + n;
-    nar.blob_key = "nar/" + std::to_string(n) + ".nar.zst";
     nar.created_at = 2000;
     return nar;
   }
   NarRecord insertNar(int n) {
-    auto nar = db_->insertNar(newNar(n));
+    auto nar = commitWholeNar(*db_, newNar(n));
     EXPECT_TRUE(nar.ok()) << (nar.ok() ? "" : nar.error().message);
     return nar.ok() ? *nar : NarRecord{};
   }
@@ -134,7 +134,6 @@ inline void expectSameNar(const NarRecord& a, const NarRecord& b) {
   EXPECT_EQ(a.compression, b.compression);
   EXPECT_EQ(a.file_hash, b.file_hash);
   EXPECT_EQ(a.file_size, b.file_size);
-  EXPECT_EQ(a.blob_key, b.blob_key);
   EXPECT_EQ(a.created_at, b.created_at);
 }
 
@@ -341,7 +340,7 @@ TYPED_TEST_P(MetadataDbContractTest, InsertNarRoundTrips) {
   NarRecord nar = this->newNar(1);
   nar.compression = "xz";
   nar.nar_size = 5'000'000'000;
-  auto inserted = this->db_->insertNar(nar);
+  auto inserted = commitWholeNar(*this->db_, nar);
   ASSERT_TRUE(inserted.ok()) << inserted.error().message;
   EXPECT_GT(inserted->id, 0);
   nar.id = inserted->id;
@@ -354,9 +353,8 @@ TYPED_TEST_P(MetadataDbContractTest, InsertNarRoundTrips) {
 TYPED_TEST_P(MetadataDbContractTest, InsertNarDedupsOnNarHash) {
   NarRecord first = this->insertNar(1);
   NarRecord duplicate = this->newNar(1);
-  duplicate.blob_key = "nar/other.nar.zst";
   duplicate.created_at = 9999;
-  auto second = this->db_->insertNar(duplicate);
+  auto second = commitWholeNar(*this->db_, duplicate);
   ASSERT_TRUE(second.ok());
   expectSameNar(*second, first);
   NarRecord other = this->insertNar(2);
@@ -366,7 +364,7 @@ TYPED_TEST_P(MetadataDbContractTest, InsertNarDedupsOnNarHash) {
 TYPED_TEST_P(MetadataDbContractTest, InsertNarFillsCreatedAt) {
   NarRecord nar = this->newNar(1);
   nar.created_at = 0;
-  auto inserted = this->db_->insertNar(nar);
+  auto inserted = commitWholeNar(*this->db_, nar);
   ASSERT_TRUE(inserted.ok());
   EXPECT_GT(inserted->created_at, 1'600'000'000);
 }
@@ -611,13 +609,17 @@ TYPED_TEST_P(MetadataDbContractTest, TouchObjectsKeepsTheLatest) {
   this->upsertObject(this->newObject(cache_id, 1, nar.id));  // accessed at 3000
   this->upsertObject(this->newObject(cache_id, 2, nar.id));
   std::vector<AccessTouch> touches = {
-      {cache_id, pathHash(1), 5000},
-      {cache_id, pathHash(1), 4000},  // older than the one before: ignored
-      {cache_id, pathHash(2), 2000},  // older than the stored value: ignored
+      {cache_id, pathHash(1), 0, 5000},
+      {cache_id, pathHash(1), 0, 4000},  // older than the one before: ignored
+      {cache_id, pathHash(2), 0, 2000},  // older than the stored value: ignored
   };
   ASSERT_TRUE(this->db_->touchObjects(touches).ok());
   EXPECT_EQ(this->findObject(cache_id, 1)->object.last_accessed_at, 5000);
   EXPECT_EQ(this->findObject(cache_id, 2)->object.last_accessed_at, 3000);
+  // By NAR: every object of the cache that uses it.
+  ASSERT_TRUE(this->db_->touchObjects({{cache_id, "", nar.id, 6000}}).ok());
+  EXPECT_EQ(this->findObject(cache_id, 1)->object.last_accessed_at, 6000);
+  EXPECT_EQ(this->findObject(cache_id, 2)->object.last_accessed_at, 6000);
 }
 
 TYPED_TEST_P(MetadataDbContractTest, TouchObjectsIgnoresUnknownPaths) {
@@ -636,8 +638,7 @@ TYPED_TEST_P(MetadataDbContractTest, ConcurrentInsertNarYieldsOneRow) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       NarRecord nar = this->newNar(1);
-      nar.blob_key = "nar/thread-" + std::to_string(t);
-      auto inserted = this->db_->insertNar(nar);
+      auto inserted = commitWholeNar(*this->db_, nar);
       ASSERT_TRUE(inserted.ok()) << inserted.error().message;
       ids[t] = inserted->id;
     });
@@ -662,7 +663,7 @@ TYPED_TEST_P(MetadataDbContractTest, ConcurrentInsertNarAcrossConnections) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int n = 0; n < kNars; ++n) {
-        auto inserted = conns[t]->insertNar(this->newNar(n));
+        auto inserted = commitWholeNar(*conns[t], this->newNar(n));
         ASSERT_TRUE(inserted.ok()) << inserted.error().message;
         ids[t][n] = inserted->id;
       }

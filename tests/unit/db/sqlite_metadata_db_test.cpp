@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "db/sqlite/sqlite_migrations.h"
+#include "unit/db/nar_fixture.h"
 #include "support/temp_dir.h"
 
 namespace garret::db {
@@ -58,7 +59,7 @@ class SqliteMetadataDbTest : public ::testing::Test {
     NarRecord nar;
     nar.nar_hash = Hash::of("nar");
     nar.file_hash = Hash::of("file");
-    auto inserted = db_->insertNar(nar);
+    auto inserted = commitWholeNar(*db_, nar);
     if (!created.ok() || !inserted.ok()) return 0;
     ObjectRecord object;
     object.cache_id = created->id;
@@ -117,11 +118,11 @@ TEST_F(SqliteMetadataDbTest, LockedDatabaseIsUnavailable) {
   ASSERT_EQ(raw.exec("BEGIN EXCLUSIVE"), SQLITE_OK);
   NarRecord nar;
   nar.nar_hash = Hash::of("nar");
-  auto blocked = db_->insertNar(nar);
+  auto blocked = commitWholeNar(*db_, nar);
   ASSERT_FALSE(blocked.ok());
   EXPECT_EQ(blocked.error().code, ErrorCode::kUnavailable);
   ASSERT_EQ(raw.exec("ROLLBACK"), SQLITE_OK);
-  EXPECT_TRUE(db_->insertNar(nar).ok());
+  EXPECT_TRUE(commitWholeNar(*db_, nar).ok());
 }
 
 TEST_F(SqliteMetadataDbTest, CorruptStoredListIsInternal) {

@@ -128,8 +128,10 @@ TEST(ApiJson, GetMissingPathsShapes) {
   EXPECT_EQ(r->store_path_hashes.size(), 2u);
   EXPECT_FALSE(parseMissingPathsRequest(R"({"cache":"main","store_path_hashes":[1]})").ok());
   EXPECT_EQ(renderMissingPaths({"x"}), R"({"missing_paths":["x"]})");
-  EXPECT_EQ(renderUploadPathResult({true, 42}),
+  EXPECT_EQ(renderUploadPathResult({true, 42, 1.0}),
             R"({"file_size":42,"frac_deduplicated":1.0,"kind":"Deduplicated"})");
+  EXPECT_EQ(renderUploadPathResult({false, 42, 0.25}),
+            R"({"file_size":42,"frac_deduplicated":0.25,"kind":"Uploaded"})");
 }
 
 }  // namespace
