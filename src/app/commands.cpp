@@ -1,13 +1,17 @@
 #include "app/commands.h"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <malloc.h>
 
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
+#include <thread>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -16,6 +20,8 @@
 #include "app/config.h"
 #include "app/runtime.h"
 #include "auth/jwt.h"
+#include "cache/fsck.h"
+#include "cache/garbage_collector.h"
 #include "core/duration.h"
 
 namespace garret::app {
@@ -89,6 +95,52 @@ int fail(const Error& e, int code = 1) {
 
 // ---- serve
 
+// The periodic garbage collection pass inside `garretd serve`.
+class PeriodicGc {
+ public:
+  PeriodicGc(Runtime& rt, std::int64_t interval) : rt_(rt), interval_(interval) {
+    if (interval_ > 0) thread_ = std::thread([this] { loop(); });
+  }
+  ~PeriodicGc() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    while (!wake_.wait_for(lock, std::chrono::seconds(interval_), [&] { return stopping_; })) {
+      lock.unlock();
+      pass();
+      lock.lock();
+    }
+  }
+  void pass() {
+    // Accesses not yet written would otherwise look like no access at all.
+    Status flushed = rt_.service->flushAccesses();
+    if (!flushed.ok()) spdlog::warn("gc: recording accesses failed: {}", flushed.error().message);
+    cache::GarbageCollector gc(*rt_.db, *rt_.blobs, rt_.clock, gcOptions(rt_.config));
+    auto result = gc.run([](std::string_view what) { spdlog::debug("gc: {}", what); });
+    rt_.service->forgetNarLayouts();
+    if (!result.ok()) {
+      spdlog::error("gc failed (the next pass resumes): {}", result.error().message);
+      return;
+    }
+    spdlog::info("gc: {}", cache::summarize(*result));
+  }
+
+  Runtime& rt_;
+  std::int64_t interval_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 struct ServeOptions {
   std::string listen;
   int threads = 0;
@@ -143,8 +195,117 @@ int runServe(const CommonOptions& common, const ServeOptions& o) {
                 << std::endl;
     }
   }
+  PeriodicGc gc(**rt, config->garbage_collection.interval_seconds);
   server.run(true);
   return 0;
+}
+
+// ---- gc / fsck
+
+struct GcCommandOptions {
+  bool dry_run = false;
+  std::string grace;
+  bool json = false;
+};
+
+int runGc(const CommonOptions& common, const GcCommandOptions& o) {
+  auto config = loadConfig(common);
+  if (!config.ok()) return fail(config.error(), 2);
+  cache::GcOptions options = gcOptions(*config);
+  options.dry_run = o.dry_run;
+  if (!o.grace.empty()) {
+    auto grace = parseDuration(o.grace);
+    if (!grace.ok()) return fail(grace.error().context("--grace"), 2);
+    options.grace_period = *grace;
+  }
+  auto rt = openRuntime(*config);
+  if (!rt.ok()) return fail(rt.error());
+  cache::GarbageCollector gc(*(*rt)->db, *(*rt)->blobs, (*rt)->clock, options);
+  auto result = gc.run([&](std::string_view what) {
+    if (!o.json) std::cerr << "gc: " << what << "\n";
+  });
+  if (!result.ok()) return fail(result.error().context("gc (run it again to resume)"));
+  const auto& r = *result;
+  if (o.json) {
+    nlohmann::json j = {{"dry_run", o.dry_run},
+                        {"objects", r.db.objects},
+                        {"staged_uploads", r.db.staged},
+                        {"nars", r.db.nars},
+                        {"nar_bytes", r.db.nar_bytes},
+                        {"chunks", r.db.chunks},
+                        {"chunk_bytes", r.db.chunk_bytes},
+                        {"packs_deleted", r.packs_deleted},
+                        {"pack_bytes_deleted", r.pack_bytes_deleted},
+                        {"packs_rewritten", r.packs_rewritten},
+                        {"packs_written", r.packs_written},
+                        {"bytes_copied", r.bytes_copied},
+                        {"bytes_reclaimable", r.bytes_reclaimable}};
+    std::cout << j.dump() << "\n";
+    return 0;
+  }
+  const char* verb = o.dry_run ? "would delete" : "deleted";
+  std::cout << fmt::format(
+      "{} {} objects, {} staged uploads, {} NARs ({} bytes of NAR), {} chunks ({} bytes "
+      "stored), {} packs ({} bytes)\n",
+      verb, r.db.objects, r.db.staged, r.db.nars, r.db.nar_bytes, r.db.chunks, r.db.chunk_bytes,
+      r.packs_deleted, r.pack_bytes_deleted);
+  if (r.packs_rewritten > 0) {
+    std::cout << fmt::format("{} {} packs into {} ({} bytes copied, {} bytes reclaimable)\n",
+                             o.dry_run ? "would rewrite" : "rewrote", r.packs_rewritten,
+                             r.packs_written, r.bytes_copied, r.bytes_reclaimable);
+  }
+  std::cout << cache::summarize(r) << "\n";
+  return 0;
+}
+
+struct FsckCommandOptions {
+  bool repair = false;
+  bool quick = false;
+  bool json = false;
+};
+
+// Exit codes as e2fsck's: 0 consistent, 1 problems found and repaired,
+// 4 problems left (run with --repair), 8 the check itself failed.
+int runFsck(const CommonOptions& common, const FsckCommandOptions& o) {
+  auto config = loadConfig(common);
+  if (!config.ok()) return fail(config.error(), 8);
+  auto rt = openRuntime(*config);
+  if (!rt.ok()) return fail(rt.error(), 8);
+  cache::FsckOptions options;
+  options.repair = o.repair;
+  options.verify_chunks = !o.quick;
+  auto report = cache::runFsck(*(*rt)->db, *(*rt)->blobs, options, [&](std::string_view what) {
+    if (!o.json) std::cerr << "fsck: " << what << "\n";
+  });
+  if (!report.ok()) return fail(report.error(), 8);
+  const auto& r = *report;
+  int code = r.clean() ? 0 : (r.repaired ? 1 : 4);
+  if (o.json) {
+    nlohmann::json j = {{"status", r.clean() ? "clean" : (r.repaired ? "repaired" : "damaged")},
+                        {"packs_checked", r.packs_checked},
+                        {"chunks_checked", r.chunks_checked},
+                        {"bytes_checked", r.bytes_checked},
+                        {"missing_packs", r.missing_packs},
+                        {"orphan_blobs", r.orphan_blobs},
+                        {"damaged_chunks", r.damaged_chunks.size()},
+                        {"damaged_nars", r.damaged_nars},
+                        {"problems", r.problems}};
+    std::cout << j.dump() << "\n";
+    return code;
+  }
+  for (const auto& p : r.problems) std::cout << "problem: " << p << "\n";
+  if (r.clean()) {
+    std::cout << "consistent: " << r.packs_checked << " packs, " << r.chunks_checked
+              << " chunks checked\n";
+  } else if (r.repaired) {
+    std::cout << "repaired: orphan blobs deleted; " << r.damaged_nars
+              << " damaged NARs marked invalid (their paths can be pushed again)\n";
+  } else {
+    std::cout << "damaged: run `garretd fsck --repair` to delete orphans and mark the "
+              << r.damaged_nars << " damaged NARs invalid so they can be pushed again\n";
+  }
+  std::cout << cache::summarize(r) << "\n";
+  return code;
 }
 
 // ---- make-token
@@ -250,6 +411,25 @@ int garretdMain(int argc, char** argv) {
   auto* check = app.add_subcommand("check-config", "Validate the config and print the effective values");
   addCommonOptions(*check, common);
 
+  auto* gc = app.add_subcommand(
+      "gc", "Run one garbage collection pass (expired objects, unused NARs, chunks, packs)");
+  addCommonOptions(*gc, common);
+  GcCommandOptions gc_opts;
+  gc->add_flag("--dry-run", gc_opts.dry_run, "Report what would be deleted and freed; change nothing");
+  gc->add_option("--grace", gc_opts.grace,
+                 "Override [garret] gc-grace-period (e.g. 0s when no server is running)");
+  gc->add_flag("--json", gc_opts.json, "Print the result as one JSON object");
+
+  auto* fsck = app.add_subcommand(
+      "fsck", "Check the database against storage (exit 0 clean, 1 repaired, 4 damaged, 8 error)");
+  addCommonOptions(*fsck, common);
+  FsckCommandOptions fsck_opts;
+  fsck->add_flag("--repair", fsck_opts.repair,
+                 "Delete orphan blobs; mark NARs with damaged chunks invalid (re-uploadable)");
+  fsck->add_flag("--quick", fsck_opts.quick,
+                 "Only check that packs exist (skip reading and hashing every chunk)");
+  fsck->add_flag("--json", fsck_opts.json, "Print the result as one JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -260,6 +440,8 @@ int garretdMain(int argc, char** argv) {
   if (*make_token) return runMakeToken(common, token_opts);
   if (*migrate) return runMigrate(common);
   if (*check) return runCheckConfig(common);
+  if (*gc) return runGc(common, gc_opts);
+  if (*fsck) return runFsck(common, fsck_opts);
   return 2;
 }
 

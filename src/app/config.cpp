@@ -17,6 +17,7 @@
 #include <variant>
 
 #include "auth/claims.h"
+#include "chunk/fastcdc.h"
 #include "core/duration.h"
 #include "core/encoding.h"
 
@@ -176,9 +177,11 @@ const Key kKeys[] = {
 
     {.path = "chunking.nar-size-threshold",
      .field = GARRET_FIELD(chunking.nar_size_threshold),
-     .help = "NARs of at least this many bytes are split into chunks; 0 disables chunking, "
-             "1 chunks every NAR. Changing any chunking value lowers deduplication with "
-             "chunks stored before the change."},
+     .help = "NARs of at least this many bytes are split into content-defined chunks; "
+             "smaller ones are one chunk. 1 chunks every NAR; 0 turns content-defined chunking "
+             "off (NARs are then cut every `max-size` bytes, which dedups only identical "
+             "NARs). Changing any chunking value lowers deduplication with chunks stored "
+             "before the change."},
     {.path = "chunking.min-size",
      .field = GARRET_FIELD(chunking.min_size),
      .help = "Smallest chunk, bytes.",
@@ -297,6 +300,26 @@ const Key kKeys[] = {
      .help = "Unfinished uploads (chunks, `nix copy` NARs awaiting their narinfo) are "
              "removed after this long.",
      .min = 60},
+    {.path = "garret.pack-size",
+     .field = GARRET_FIELD(pack_size),
+     .help = "Target size of pack objects, bytes: new chunks of an upload are appended to "
+             "packs of about this size, and garbage collection merges smaller packs.",
+     .min = 1 << 20,
+     .max = std::int64_t{4} << 30},
+    {.path = "garret.pack-rewrite-percent",
+     .field = GARRET_FIELD(pack_rewrite_percent),
+     .help = "Garbage collection rewrites a pack once less than this percentage of its bytes "
+             "is still used.",
+     .max = 100},
+    {.path = "garret.gc-grace-period",
+     .field = GARRET_DURATION(gc_grace_period_seconds),
+     .help = "How long garbage collection leaves alone what work in flight may still need: "
+             "chunks an upload is reusing, packs an upload is writing, packs a download is "
+             "reading. Longer than your longest upload."},
+    {.path = "garret.ingest-threads",
+     .field = GARRET_FIELD(ingest_threads),
+     .help = "Threads hashing and compressing chunks of uploads; 0 = one per CPU.",
+     .max = 1024},
     {.path = "garret.narinfo-cache-entries",
      .field = GARRET_FIELD(narinfo_cache_entries),
      .help = "Narinfos kept in memory; 0 disables the cache."},
@@ -693,15 +716,12 @@ Status checkSigningKeys(const JwtConfig& jwt) {
 }
 
 Status checkChunking(const ChunkingConfig& c) {
-  if (c.min_size > c.avg_size) {
-    return invalid("`chunking.min-size` (" + std::to_string(c.min_size) +
-                   ") must not exceed `chunking.avg-size` (" + std::to_string(c.avg_size) + ")");
-  }
-  if (c.avg_size > c.max_size) {
-    return invalid("`chunking.avg-size` (" + std::to_string(c.avg_size) +
-                   ") must not exceed `chunking.max-size` (" + std::to_string(c.max_size) + ")");
-  }
-  return okStatus();
+  auto narrow = [](std::uint64_t v) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, UINT32_MAX));
+  };
+  chunk::ChunkingParams p{narrow(c.nar_size_threshold), narrow(c.min_size), narrow(c.avg_size),
+                          narrow(c.max_size)};
+  return p.validate();
 }
 
 struct LevelRange {

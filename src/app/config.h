@@ -106,6 +106,11 @@ struct ServerConfig {
   std::string signing_key_prefix;
   std::string log_format = "text";  // text | json
   std::int64_t staged_upload_ttl_seconds = 86400;
+  // Chunked storage and garbage collection.
+  std::uint64_t pack_size = 32ull << 20;
+  int pack_rewrite_percent = 50;
+  std::int64_t gc_grace_period_seconds = 3600;
+  int ingest_threads = 0;  // chunk hashing/compression; 0 = hardware concurrency
   std::int64_t narinfo_cache_entries = 100000;
   bool create_default_cache = true;
   std::string default_cache = "main";

@@ -121,6 +121,21 @@ cache::ServiceOptions serviceOptions(const ServerConfig& c) {
   o.signing_key_prefix = c.signing_key_prefix.empty() ? hostKeyPrefix() : c.signing_key_prefix;
   o.soft_delete_caches = c.soft_delete_caches;
   o.narinfo_cache_entries = static_cast<std::size_t>(c.narinfo_cache_entries);
+  o.chunking = chunk::ChunkingParams{static_cast<std::uint32_t>(c.chunking.nar_size_threshold),
+                                     static_cast<std::uint32_t>(c.chunking.min_size),
+                                     static_cast<std::uint32_t>(c.chunking.avg_size),
+                                     static_cast<std::uint32_t>(c.chunking.max_size)};
+  o.pack_size = c.pack_size;
+  o.ingest_threads = static_cast<unsigned>(c.ingest_threads);
+  return o;
+}
+
+cache::GcOptions gcOptions(const ServerConfig& c) {
+  cache::GcOptions o;
+  o.default_retention_period = c.garbage_collection.default_retention_period;
+  o.grace_period = c.gc_grace_period_seconds;
+  o.rewrite_threshold = c.pack_rewrite_percent / 100.0;
+  o.pack_size = c.pack_size;
   return o;
 }
 

@@ -10,6 +10,7 @@
 #include "auth/token_key.h"
 #include "cache/authenticator.h"
 #include "cache/cache_service.h"
+#include "cache/garbage_collector.h"
 #include "core/clock.h"
 #include "db/metadata_db.h"
 #include "http/metrics.h"
@@ -42,6 +43,8 @@ Result<bool> ensureDefaultCache(Runtime& runtime);
 
 http::ServerOptions serverOptions(const ServerConfig& config);
 cache::ServiceOptions serviceOptions(const ServerConfig& config);
+// Garbage collection settings from [garbage-collection] and [garret].
+cache::GcOptions gcOptions(const ServerConfig& config);
 
 // The text printed when `garretd serve` starts: URLs, a token, nix.conf and
 // netrc lines and the push command, for `base_url` ("http://host:port").

@@ -17,25 +17,6 @@ TOP=$(build_closure attic)
 [ -n "$TOP" ] || fatal "nix-build failed"
 mapfile -t PATHS < <(closure_of "$TOP")
 
-# upload_info PATH CACHE [NARHASH] [NARSIZE]: Attic's UploadPathNarInfo JSON.
-upload_info() {
-  local path=$1 cache=$2 hash size
-  hash=${3:-"sha256:$(nix-hash --type sha256 --flat "$TMP/$(store_hash "$path").nar")"}
-  size=${4:-$(stat -c %s "$TMP/$(store_hash "$path").nar")}
-  python3 - "$path" "$cache" "$hash" "$size" <<'PYEOF'
-import json, subprocess, sys
-path, cache, nar_hash, nar_size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-refs = subprocess.run(["nix-store", "-q", "--references", path], capture_output=True, text=True).stdout.split()
-deriver = subprocess.run(["nix-store", "-q", "--deriver", path], capture_output=True, text=True).stdout.strip()
-base = path.split("/")[-1]
-print(json.dumps({
-    "cache": cache, "store_path_hash": base[:32], "store_path": path,
-    "references": sorted(r.split("/")[-1] for r in refs),
-    "system": "x86_64-linux",
-    "deriver": deriver.split("/")[-1] if deriver.startswith("/") else None,
-    "sigs": [], "ca": None, "nar_hash": nar_hash, "nar_size": nar_size}))
-PYEOF
-}
 
 json_eval() { # FILE EXPR: evaluates EXPR over the JSON document d
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || echo "<invalid>"
