@@ -8,11 +8,14 @@
 #
 # Environment:
 #   GARRETD                 garretd binary (default: build/apps/garretd/garretd)
-#   BENCH_DEDUP_PACKAGE     npm package (default: typescript)
+#   BENCH_DEDUP_PACKAGE     npm package (default: typescript, with the fixed list
+#                           5.6.2 5.6.3 5.7.2 5.7.3 5.8.2 5.8.3 5.9.2 5.9.3 so that
+#                           figures stay comparable between runs)
 #   BENCH_DEDUP_VERSIONS    number of versions (default: 8)
 #   BENCH_DEDUP_LIST        explicit versions, space-separated (default: the newest
-#                           N stable x.y.z versions of the newest major line that has
-#                           N of them, else the newest N stable versions)
+#                           N stable x.y.z versions of the newest minor line that has
+#                           N of them (consecutive patch releases), else of the
+#                           newest such major line, else the newest N)
 #   BENCH_DEDUP_LEVEL       zstd level, for garretd's [compression] and the zstd
 #                           reference (default: 8, garretd's default)
 #   BENCH_DEDUP_ZSTD_ROUNDS zstd speed runs; the least wall and CPU time count (default: 2)
@@ -28,6 +31,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GARRETD=${GARRETD:-$ROOT/build/apps/garretd/garretd}
 case $GARRETD in /*) ;; *) GARRETD=$PWD/$GARRETD ;; esac
 PKG=${BENCH_DEDUP_PACKAGE:-typescript}
+if [ -z "${BENCH_DEDUP_PACKAGE:-}" ] && [ -z "${BENCH_DEDUP_LIST:-}" ]; then
+  BENCH_DEDUP_LIST="5.6.2 5.6.3 5.7.2 5.7.3 5.8.2 5.8.3 5.9.2 5.9.3"
+fi
 NVERS=${BENCH_DEDUP_VERSIONS:-8}
 LEVEL=${BENCH_DEDUP_LEVEL:-8}
 ZROUNDS=${BENCH_DEDUP_ZSTD_ROUNDS:-2}
@@ -118,15 +124,20 @@ fi
 if [ -n "${BENCH_DEDUP_LIST:-}" ]; then
   read -r -a VERSIONS <<<"$BENCH_DEDUP_LIST"
 else
-  # Stable x.y.z versions in version order; the newest N of the newest major
-  # line that has N of them (consecutive releases of one code base), else the
-  # newest N overall.
+  # Stable x.y.z versions in version order; the newest N of the newest minor
+  # line that has N of them (consecutive patch releases of one code base, as
+  # a CI pushes them), else of the newest such major line, else the newest N.
   mapfile -t VERSIONS < <(perl -ne 'print "$1\n" while /"(\d+\.\d+\.\d+)"/g' "$CORPUS/versions.json" | sort -uV |
-    awk -v n="$NVERS" '{ split($0, p, "."); v[NR] = $0; m[NR] = p[1] }
+    awk -v n="$NVERS" '{ split($0, p, "."); v[NR] = $0; mi[NR] = p[1] "." p[2]; ma[NR] = p[1] }
       END {
-        for (i = NR; i >= 1; i--) { c[m[i]]++; if (c[m[i]] == n) { maj = m[i]; break } }
+        for (i = NR; i >= 1; i--) { c[mi[i]]++; if (c[mi[i]] == n) { line = mi[i]; break } }
+        if (line != "") { for (i = 1; i <= NR; i++) key[i] = mi[i] }
+        else {
+          for (i = NR; i >= 1; i--) { d[ma[i]]++; if (d[ma[i]] == n) { line = ma[i]; break } }
+          for (i = 1; i <= NR; i++) key[i] = ma[i]
+        }
         k = 0
-        for (i = NR; i >= 1 && k < n; i--) if (maj == "" || m[i] == maj) { out[++k] = v[i] }
+        for (i = NR; i >= 1 && k < n; i--) if (line == "" || key[i] == line) { out[++k] = v[i] }
         for (i = k; i >= 1; i--) print out[i]
       }')
 fi
@@ -231,22 +242,26 @@ GLOG=$OUT/dedup-garretd.log
   { cat "$GLOG" >&2; die "garretd check-config failed"; }
 
 PF=$WORK/garretd.port
-"$GARRETD" serve -f "$CONF" --data-dir "$DATA" --listen 127.0.0.1:0 --port-file "$PF" \
-  --quiet --log-level warn >>"$GLOG" 2>&1 &
-GARRETD_PID=$!
-PORT=""
-for _ in $(seq 300); do
-  if [ -s "$PF" ] && grep -q '^[0-9][0-9]*$' "$PF"; then
-    PORT=$(cat "$PF")
-    curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break
-  fi
-  kill -0 "$GARRETD_PID" 2>/dev/null || { cat "$GLOG" >&2; die "garretd exited at startup"; }
+start_server() {
+  rm -f "$PF"
+  "$GARRETD" serve -f "$CONF" --data-dir "$DATA" --listen 127.0.0.1:0 --port-file "$PF" \
+    --quiet --log-level warn >>"$GLOG" 2>&1 &
+  GARRETD_PID=$!
   PORT=""
-  sleep 0.1
-done
-[ -n "$PORT" ] || die "garretd did not start within 30 s"
-G=http://127.0.0.1:$PORT
-log "garretd $G (pid $GARRETD_PID), data in $DATA"
+  for _ in $(seq 300); do
+    if [ -s "$PF" ] && grep -q '^[0-9][0-9]*$' "$PF"; then
+      PORT=$(cat "$PF")
+      curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break
+    fi
+    kill -0 "$GARRETD_PID" 2>/dev/null || { cat "$GLOG" >&2; die "garretd exited at startup"; }
+    PORT=""
+    sleep 0.1
+  done
+  [ -n "$PORT" ] || die "garretd did not start within 30 s"
+  G=http://127.0.0.1:$PORT
+  log "garretd $G (pid $GARRETD_PID), data in $DATA"
+}
+start_server
 
 TOKEN=$("$GARRETD" make-token -f "$CONF" --data-dir "$DATA" --sub bench-dedup --validity 1d \
   --pull '*' --push '*' --create-cache '*' 2>>"$GLOG") || die "make-token failed"
@@ -313,10 +328,15 @@ GC="n/a (no gc command)"
 GC_OBJECTS=n/a GC_STORED=n/a VERIFY_GC=n/a
 HELP=$("$GARRETD" --help 2>&1 || true)
 if grep -Eq '^[[:space:]]+gc([[:space:]]|$)' <<<"$HELP"; then
-  log "garretd gc"
+  # With the server stopped nothing is in flight: no grace period needed,
+  # so packs merged by the pass are deleted at once.
+  log "garretd gc (server stopped)"
+  stop_pid "$GARRETD_PID"
+  GARRETD_PID=""
   t=$(now)
-  if "$GARRETD" gc -f "$CONF" --data-dir "$DATA" >"$OUT/dedup-gc.log" 2>&1; then
+  if "$GARRETD" gc -f "$CONF" --data-dir "$DATA" --grace 0s >"$OUT/dedup-gc.log" 2>&1; then
     GC="ran in $(since "$t") s"
+    start_server
     GC_OBJECTS=$(stored_objects)
     GC_STORED=$(stored_bytes)
     VERIFY_GC=$(verify)

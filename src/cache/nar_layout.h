@@ -17,15 +17,12 @@ struct Segment {
   std::string blob_key;
   std::uint64_t offset = 0;
   std::uint64_t length = 0;
+  bool operator==(const Segment&) const = default;
 };
 
 // Coalesces the chunk locations (in NAR order) into segments.
 std::vector<Segment> coalesceChunks(const std::vector<db::ChunkLocation>& chunks);
 
 std::uint64_t totalLength(const std::vector<Segment>& segments);
-
-// The part of the concatenated segments covering [start, start + length).
-std::vector<Segment> sliceSegments(const std::vector<Segment>& segments, std::uint64_t start,
-                                   std::uint64_t length);
 
 }  // namespace garret::cache

@@ -1,5 +1,7 @@
 #include "http/range.h"
 
+#include <algorithm>
+
 #include <charconv>
 
 namespace garret::http {
@@ -46,6 +48,23 @@ RangeDecision decideRange(std::optional<std::string_view> header, std::uint64_t 
     end = std::min(*e, size - 1);
   }
   out.range = {*start, end - *start + 1};
+  return out;
+}
+
+std::vector<PieceSlice> slicePieces(std::span<const std::uint64_t> lengths, ByteRange range) {
+  std::vector<PieceSlice> out;
+  std::uint64_t pos = 0;  // where the current piece starts in the body
+  for (std::size_t i = 0; i < lengths.size() && range.length > 0; ++i) {
+    std::uint64_t end = pos + lengths[i];
+    if (range.start < end) {
+      std::uint64_t skip = range.start - pos;
+      std::uint64_t take = std::min(lengths[i] - skip, range.length);
+      if (take > 0) out.push_back(PieceSlice{i, skip, take});
+      range.start += take;
+      range.length -= take;
+    }
+    pos = end;
+  }
   return out;
 }
 

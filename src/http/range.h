@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <vector>
 #include <string_view>
 
 namespace garret::http {
@@ -23,5 +25,17 @@ struct RangeDecision {
 
 // `header` is the Range header value, or nullopt if absent.
 RangeDecision decideRange(std::optional<std::string_view> header, std::uint64_t size);
+
+// A body made of pieces back to back (a NAR's chunk frames, as ranges of
+// packs): the part of piece `index` that falls in a range.
+struct PieceSlice {
+  std::size_t index = 0;
+  std::uint64_t offset = 0;  // within the piece
+  std::uint64_t length = 0;
+};
+
+// The slices covering `range` of the concatenation of pieces of the given
+// lengths, in order; parts past the end are dropped.
+std::vector<PieceSlice> slicePieces(std::span<const std::uint64_t> lengths, ByteRange range);
 
 }  // namespace garret::http

@@ -206,20 +206,16 @@ asio::awaitable<void> Exchange::respondPieces(std::span<const BlobPiece> pieces,
   co_await writeHead(d.kind == RangeKind::kPartial ? 206 : 200, content_type, r.length, extra, "",
                      !isHead() && r.length > 0);
   if (isHead() || r.length == 0 || log_.status == 0) co_return;
-  // Walk the pieces, sending the part of each that falls in the range.
+  std::vector<std::uint64_t> lengths;
+  lengths.reserve(pieces.size());
+  for (const BlobPiece& p : pieces) lengths.push_back(p.length);
   Status s;
-  std::uint64_t pos = 0, start = r.start, left = r.length;
-  for (const BlobPiece& p : pieces) {
-    if (left == 0 || !s.ok()) break;
-    std::uint64_t end = pos + p.length;
-    if (start < end) {
-      std::uint64_t skip = start - pos;
-      std::uint64_t take = std::min(p.length - skip, left);
-      s = co_await sendRange(*p.blob, p.offset + skip, take);
-      start += take;
-      left -= take;
-    }
-    pos = end;
+  std::uint64_t left = r.length;
+  for (const PieceSlice& slice : slicePieces(lengths, r)) {
+    const BlobPiece& p = pieces[slice.index];
+    s = co_await sendRange(*p.blob, p.offset + slice.offset, slice.length);
+    if (!s.ok()) break;
+    left -= slice.length;
   }
   if (s.ok() && left != 0) s = makeError(ErrorCode::kIo, "NAR pieces shorter than its size");
   if (!s.ok()) {

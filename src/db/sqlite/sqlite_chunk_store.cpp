@@ -413,7 +413,7 @@ Result<GcReport> SqliteMetadataDb::collectGarbage(const GcRequest& request) {
   // 4. Chunks no NAR uses, unless an upload reused them recently.
   GARRET_TRY(step([&]() -> Status {
     const std::string unreferenced =
-        " FROM chunk WHERE last_used_at < ? AND "
+        " FROM chunk WHERE last_used_at <= ? AND "
         "NOT EXISTS (SELECT 1 FROM chunkref r WHERE r.chunk_id = chunk.id)";
     auto bind = [&](Statement& s) { s.bind(1, grace_cutoff); };
     GARRET_ASSIGN_OR_RETURN(report.chunk_bytes,

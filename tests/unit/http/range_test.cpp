@@ -44,5 +44,31 @@ TEST(Range, DecidesLikeRfc9110) {
   }
 }
 
+TEST(SlicePieces, EveryRangeMatchesTheConcatenation) {
+  const std::vector<std::uint64_t> lengths = {10, 0, 5, 20, 1};
+  // The body as (piece, offset) per byte.
+  std::vector<std::pair<std::size_t, std::uint64_t>> bytes;
+  for (std::size_t i = 0; i < lengths.size(); ++i) {
+    for (std::uint64_t o = 0; o < lengths[i]; ++o) bytes.emplace_back(i, o);
+  }
+  for (std::uint64_t start = 0; start <= bytes.size(); ++start) {
+    for (std::uint64_t len = 0; start + len <= bytes.size() + 3; ++len) {
+      std::vector<std::pair<std::size_t, std::uint64_t>> got;
+      for (const PieceSlice& s : slicePieces(lengths, ByteRange{start, len})) {
+        EXPECT_GT(s.length, 0u);
+        for (std::uint64_t o = 0; o < s.length; ++o) got.emplace_back(s.index, s.offset + o);
+      }
+      std::uint64_t end = std::min<std::uint64_t>(start + len, bytes.size());
+      std::vector<std::pair<std::size_t, std::uint64_t>> want(bytes.begin() + start,
+                                                              bytes.begin() + end);
+      ASSERT_EQ(got, want) << "start " << start << " length " << len;
+    }
+  }
+}
+
+TEST(SlicePieces, NoPiecesNoSlices) {
+  EXPECT_TRUE(slicePieces({}, ByteRange{0, 10}).empty());
+}
+
 }  // namespace
 }  // namespace garret::http
