@@ -125,7 +125,7 @@ class PeriodicGc {
     if (!flushed.ok()) spdlog::warn("gc: recording accesses failed: {}", flushed.error().message);
     cache::GarbageCollector gc(*rt_.db, *rt_.blobs, rt_.clock, gcOptions(rt_.config));
     auto result = gc.run([](std::string_view what) { spdlog::debug("gc: {}", what); });
-    rt_.service->forgetNarLayouts();
+    rt_.service->forgetAll();
     if (!result.ok()) {
       spdlog::error("gc failed (the next pass resumes): {}", result.error().message);
       return;

@@ -323,6 +323,14 @@ const Key kKeys[] = {
     {.path = "garret.narinfo-cache-entries",
      .field = GARRET_FIELD(narinfo_cache_entries),
      .help = "Narinfos kept in memory; 0 disables the cache."},
+    {.path = "garret.narinfo-cache-ttl",
+     .field = GARRET_DURATION(narinfo_cache_ttl_seconds),
+     .help = "How long caches, narinfos, NAR locations and the path list of a cache stay in "
+             "memory before being read again: the bound on how long changes made by another "
+             "process (a replica, `garretd gc`) take to show. Must be shorter than "
+             "`gc-grace-period`.",
+     .min = 1,
+     .max = 86400},
     {.path = "garret.create-default-cache",
      .field = GARRET_FIELD(create_default_cache),
      .help = "Create `default-cache` at start-up if no cache exists."},
@@ -746,6 +754,12 @@ Status checkCompressionLevel(const CompressionConfig& c) {
 Status checkInvariants(const ServerConfig& c) {
   GARRET_TRY(checkSigningKeys(c.jwt));
   GARRET_TRY(checkChunking(c.chunking));
+  if (c.gc_grace_period_seconds < c.narinfo_cache_ttl_seconds) {
+    return invalid("`garret.gc-grace-period` (" + std::to_string(c.gc_grace_period_seconds) +
+                   " s) must be at least `garret.narinfo-cache-ttl` (" +
+                   std::to_string(c.narinfo_cache_ttl_seconds) +
+                   " s): a server may read a pack for that long after it was rewritten");
+  }
   GARRET_TRY(checkCompressionLevel(c.compression));
   return okStatus();
 }

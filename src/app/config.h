@@ -112,6 +112,7 @@ struct ServerConfig {
   std::int64_t gc_grace_period_seconds = 3600;
   int ingest_threads = 0;  // chunk hashing/compression; 0 = hardware concurrency
   std::int64_t narinfo_cache_entries = 100000;
+  std::int64_t narinfo_cache_ttl_seconds = 60;
   bool create_default_cache = true;
   std::string default_cache = "main";
 };

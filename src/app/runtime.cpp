@@ -121,6 +121,7 @@ cache::ServiceOptions serviceOptions(const ServerConfig& c) {
   o.signing_key_prefix = c.signing_key_prefix.empty() ? hostKeyPrefix() : c.signing_key_prefix;
   o.soft_delete_caches = c.soft_delete_caches;
   o.narinfo_cache_entries = static_cast<std::size_t>(c.narinfo_cache_entries);
+  o.memory_ttl = c.narinfo_cache_ttl_seconds;
   o.chunking = chunk::ChunkingParams{static_cast<std::uint32_t>(c.chunking.nar_size_threshold),
                                      static_cast<std::uint32_t>(c.chunking.min_size),
                                      static_cast<std::uint32_t>(c.chunking.avg_size),

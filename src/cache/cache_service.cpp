@@ -83,7 +83,7 @@ Result<CachePtr> CacheService::makeView(db::CacheRecord record) const {
 
 void CacheService::remember(const CachePtr& view) {
   std::lock_guard lock(mu_);
-  caches_[view->record.name] = view;
+  caches_[view->record.name] = Timed<CachePtr>{view, clock_.now()};
 }
 
 void CacheService::forget(std::string_view name) {
@@ -91,17 +91,28 @@ void CacheService::forget(std::string_view name) {
   auto it = caches_.find(name);
   if (it == caches_.end()) return;
   // Rendered narinfos carry the old key and settings: drop this cache's.
-  std::string prefix = std::to_string(it->second->record.id) + "/";
+  std::int64_t id = it->second.value->record.id;
+  std::string prefix = std::to_string(id) + "/";
   std::erase_if(narinfos_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
   std::erase_if(nars_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
-  path_indexes_.erase(it->second->record.id);
+  path_indexes_.erase(id);
   caches_.erase(it);
+}
+
+void CacheService::forgetAll() {
+  std::lock_guard lock(mu_);
+  caches_.clear();
+  narinfos_.clear();
+  nars_.clear();
+  path_indexes_.clear();
+  layouts_.clear();
 }
 
 CachePtr CacheService::cachedCache(std::string_view name) const {
   std::lock_guard lock(mu_);
   auto it = caches_.find(name);
-  return it == caches_.end() ? nullptr : it->second;
+  if (it == caches_.end() || !fresh(it->second.at)) return nullptr;
+  return it->second.value;
 }
 
 Result<CachePtr> CacheService::findCache(std::string_view name) {
@@ -197,15 +208,16 @@ Lookup CacheService::cachedNarInfo(const CacheView& cache, std::string_view hash
                                    std::string* text) const {
   std::lock_guard lock(mu_);
   auto it = narinfos_.find(pathKey(cache.record.id, hash));
-  if (it == narinfos_.end()) {
+  if (it == narinfos_.end() || !fresh(it->second.at)) {
     auto index = path_indexes_.find(cache.record.id);
     if (index != path_indexes_.end() && index->second.loaded &&
+        fresh(index->second.loaded_at) &&
         !index->second.fingerprints.contains(fingerprint(hash))) {
       return Lookup::kMissing;
     }
     return Lookup::kUnknown;
   }
-  *text = it->second;
+  *text = it->second.value;
   return Lookup::kFound;
 }
 
@@ -251,27 +263,42 @@ Result<std::optional<std::string>> CacheService::narInfo(const CacheView& cache,
   std::lock_guard lock(mu_);
   // Bounded: when full, start over (rendering again is one indexed lookup).
   if (narinfos_.size() >= options_.narinfo_cache_entries) narinfos_.clear();
-  narinfos_.insert_or_assign(std::string(pathKey(cache.record.id, hash)), rendered);
+  narinfos_.insert_or_assign(std::string(pathKey(cache.record.id, hash)),
+                             Timed<std::string>{rendered, clock_.now()});
   return std::optional<std::string>(std::move(rendered));
 }
 
 Status CacheService::loadPathIndex(std::int64_t cache_id) {
+  std::int64_t started = clock_.now();
   {
     std::lock_guard lock(mu_);
-    auto it = path_indexes_.find(cache_id);
-    if (it != path_indexes_.end() && it->second.loaded) return {};
+    PathIndex& index = path_indexes_[cache_id];
+    if (index.loaded && fresh(index.loaded_at)) return {};
+    ++index.loading;
   }
-  GARRET_ASSIGN_OR_RETURN(auto hashes, db_.listPathHashes(cache_id));
+  auto hashes = db_.listPathHashes(cache_id);
   std::lock_guard lock(mu_);
   PathIndex& index = path_indexes_[cache_id];
-  for (const auto& h : hashes) index.fingerprints.insert(fingerprint(h));
+  --index.loading;
+  if (!hashes.ok()) return hashes.error();
+  // A fresh list replaces the old one (paths deleted elsewhere go), plus
+  // whatever was added here while the list was read.
+  std::unordered_set<std::uint64_t> fingerprints;
+  fingerprints.reserve(hashes->size() + index.recent.size());
+  for (const auto& h : *hashes) fingerprints.insert(fingerprint(h));
+  fingerprints.insert(index.recent.begin(), index.recent.end());
+  if (index.loading == 0) index.recent.clear();
+  index.fingerprints = std::move(fingerprints);
   index.loaded = true;
+  index.loaded_at = started;
   return {};
 }
 
 void CacheService::notePathAdded(std::int64_t cache_id, std::string_view hash) {
   std::lock_guard lock(mu_);
-  path_indexes_[cache_id].fingerprints.insert(fingerprint(hash));
+  PathIndex& index = path_indexes_[cache_id];
+  index.fingerprints.insert(fingerprint(hash));
+  if (index.loading > 0) index.recent.push_back(fingerprint(hash));
   auto it = narinfos_.find(pathKey(cache_id, hash));
   if (it != narinfos_.end()) narinfos_.erase(it);
 }
@@ -297,7 +324,8 @@ Result<std::optional<db::NarRecord>> CacheService::narForFile(const CacheView& c
   }
   std::lock_guard lock(mu_);
   if (nars_.size() >= options_.narinfo_cache_entries) nars_.clear();
-  nars_.insert_or_assign(std::string(pathKey(cache.record.id, file_name)), *nar);
+  nars_.insert_or_assign(std::string(pathKey(cache.record.id, file_name)),
+                         Timed<db::NarRecord>{*nar, clock_.now()});
   return nar;
 }
 
@@ -305,14 +333,12 @@ std::optional<db::NarRecord> CacheService::cachedNar(const CacheView& cache,
                                                      std::string_view file_name) const {
   std::lock_guard lock(mu_);
   auto it = nars_.find(pathKey(cache.record.id, file_name));
-  if (it == nars_.end()) return std::nullopt;
-  return it->second;
+  if (it == nars_.end() || !fresh(it->second.at)) return std::nullopt;
+  return it->second.value;
 }
 
 namespace {
 
-// Layouts are re-read after this long (see CachedLayout).
-constexpr std::int64_t kLayoutTtl = 60;
 constexpr std::size_t kMaxLayouts = 100000;
 
 }  // namespace
@@ -322,7 +348,7 @@ Result<std::vector<Segment>> CacheService::narLayout(std::int64_t nar_id) {
   {
     std::lock_guard lock(mu_);
     auto it = layouts_.find(nar_id);
-    if (it != layouts_.end() && now - it->second.loaded_at < kLayoutTtl) {
+    if (it != layouts_.end() && fresh(it->second.loaded_at)) {
       return it->second.segments;
     }
   }
@@ -372,17 +398,12 @@ std::optional<Result<OpenNar>> CacheService::openNarCached(const db::NarRecord& 
   {
     std::lock_guard lock(mu_);
     auto it = layouts_.find(nar.id);
-    if (it == layouts_.end() || clock_.now() - it->second.loaded_at >= kLayoutTtl) {
+    if (it == layouts_.end() || !fresh(it->second.loaded_at)) {
       return std::nullopt;
     }
     segments = it->second.segments;
   }
   return openSegments(nar, segments);
-}
-
-void CacheService::forgetNarLayouts() {
-  std::lock_guard lock(mu_);
-  layouts_.clear();
 }
 
 void CacheService::recordNarAccess(const CacheView& cache, std::int64_t nar_id) {

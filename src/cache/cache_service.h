@@ -41,6 +41,11 @@ struct ServiceOptions {
   std::string signing_key_prefix;
   bool soft_delete_caches = false;
   std::size_t narinfo_cache_entries = 100000;
+  // How long caches, narinfos, NAR locations and a cache's path list stay
+  // in memory before they are read again: the bound on how stale another
+  // process's changes (a replica, `garretd gc`) can look here. Changes made
+  // through this process are seen at once.
+  std::int64_t memory_ttl = 60;
 };
 
 // A cache with its parsed signing key; immutable, replaced on change.
@@ -116,8 +121,8 @@ class CacheService {
   // Non-blocking variant: nullopt unless the layout is cached and opening
   // blobs is cheap (local files).
   std::optional<Result<OpenNar>> openNarCached(const db::NarRecord& nar);
-  // Drops cached NAR layouts (after chunks moved to other packs).
-  void forgetNarLayouts();
+  // Drops everything cached in memory (after garbage collection).
+  void forgetAll();
   // Memory only: notes an access for retention; flushed in batches.
   void recordAccess(const CacheView& cache, std::string_view hash);
   // Memory only: notes a NAR download for retention (every object of the
@@ -192,18 +197,29 @@ class CacheService {
   template <class V>
   using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+  // A value cached in memory and when it was read (see memory_ttl).
+  template <class T>
+  struct Timed {
+    T value;
+    std::int64_t at = 0;
+  };
+  bool fresh(std::int64_t at) const { return clock_.now() - at < options_.memory_ttl; }
+
   mutable std::mutex mu_;
-  StringMap<CachePtr> caches_;
+  StringMap<Timed<CachePtr>> caches_;
   // "<cache_id>/<file name>" → the NAR served under that name.
-  StringMap<db::NarRecord> nars_;
+  StringMap<Timed<db::NarRecord>> nars_;
   // "<cache_id>/<hash>" → rendered narinfo.
-  StringMap<std::string> narinfos_;
+  StringMap<Timed<std::string>> narinfos_;
   // Per cache: fingerprints of every store path hash it holds, so that a
-  // miss is answered from memory. Inserts are recorded even before the
-  // index is loaded; loading merges, so no concurrent insert is lost.
+  // miss is answered from memory. Inserts made while the index is being
+  // (re)loaded are kept in `recent` and merged, so none is lost.
   struct PathIndex {
     bool loaded = false;
+    std::int64_t loaded_at = 0;
+    int loading = 0;  // reloads in progress
     std::unordered_set<std::uint64_t> fingerprints;
+    std::vector<std::uint64_t> recent;
   };
   std::unordered_map<std::int64_t, PathIndex> path_indexes_;
   // "<cache_id>/<hash>" (or "<cache_id>#<nar id>") → latest access not yet

@@ -68,13 +68,17 @@ class ChunkedStorageTest : public ::testing::Test {
 
   Result<PathUploadOutcome> push(const CacheView& cache, std::string_view hash,
                                  const std::string& nar_bytes, bool pin = false) {
-    GARRET_ASSIGN_OR_RETURN(auto ingest, svc_->beginPathUpload(cache));
+    return push(*svc_, cache, hash, nar_bytes, pin);
+  }
+  Result<PathUploadOutcome> push(CacheService& svc, const CacheView& cache, std::string_view hash,
+                                 const std::string& nar_bytes, bool pin = false) {
+    GARRET_ASSIGN_OR_RETURN(auto ingest, svc.beginPathUpload(cache));
     // Odd-sized writes, as a network delivers them.
     for (std::size_t at = 0; at < nar_bytes.size(); at += 7777) {
       GARRET_TRY(ingest->write(asBytes(std::string_view(nar_bytes).substr(at, 7777))));
     }
     GARRET_TRY(ingest->finish());
-    return svc_->completePathUpload(cache, claimFor(hash, nar_bytes), *ingest, "tester", pin);
+    return svc.completePathUpload(cache, claimFor(hash, nar_bytes), *ingest, "tester", pin);
   }
 
   // The served bytes of the path's NAR and its narinfo.
@@ -124,7 +128,7 @@ class ChunkedStorageTest : public ::testing::Test {
     options.grace_period = 0;
     GarbageCollector collector(*db_, blobs_, clock_, options);
     auto result = collector.run();
-    svc_->forgetNarLayouts();
+    svc_->forgetAll();
     return result;
   }
 
@@ -364,6 +368,32 @@ TEST_F(ChunkedStorageTest, MissingPackIsReported) {
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->missing_packs, std::vector<std::string>{packs->front().blob_key});
   EXPECT_EQ(report->damaged_nars, 1u);
+}
+
+TEST_F(ChunkedStorageTest, ChangesByAnotherProcessShowWithinTheMemoryTtl) {
+  // A second service on the same database stands for another process (a
+  // replica, or `garretd gc`).
+  ServiceOptions options;
+  options.memory_ttl = 60;
+  CacheService other(*db_, blobs_, clock_, options);
+  auto other_a = other.findCache("a");
+  ASSERT_TRUE(other_a.ok() && *other_a);
+  std::string nar_bytes = narOf("seen late");
+  // A miss is remembered here ...
+  EXPECT_FALSE(svc_->narInfo(*caches_[0], kHashA)->has_value());
+  ASSERT_TRUE(push(other, **other_a, kHashA, nar_bytes).ok());
+  EXPECT_FALSE(svc_->narInfo(*caches_[0], kHashA)->has_value());
+  // ... for at most the TTL.
+  clock_.advance(61);
+  EXPECT_TRUE(svc_->narInfo(*caches_[0], kHashA)->has_value());
+  // A path deleted elsewhere disappears the same way.
+  GcOptions expire;
+  expire.default_retention_period = 10;
+  clock_.advance(20);
+  GarbageCollector collector(*db_, blobs_, clock_, expire);
+  ASSERT_TRUE(collector.run().ok());
+  clock_.advance(61);
+  EXPECT_FALSE(svc_->narInfo(*caches_[0], kHashA)->has_value());
 }
 
 }  // namespace
