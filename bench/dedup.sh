@@ -58,17 +58,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/garret-dedup.XXXXXX")
 GARRETD_PID=""
 : >"$WORK/added-paths"
 
-stop_pid() {
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill "$pid" 2>/dev/null || return 0
-  for _ in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=lib.sh
+. "$ROOT/bench/lib.sh"
 
 cleanup() {
   local rc=$?

@@ -6,12 +6,15 @@
 #include "core/narinfo.h"
 #include "db/sqlite/sqlite_metadata_db.h"
 #include "support/fake_blob_store.h"
+#include "unit/cache/cache_test_util.h"
 #include "unit/nar/nar_test_util.h"
 
 namespace garret::cache {
 namespace {
 
 using nar::testing::CollectingSink;
+using testing::narInfoText;
+using testing::readAll;
 
 constexpr const char* kPathHash = "4cn93dv2h2m1dqjy6myjlhv70myv19aa";
 constexpr const char* kOtherHash = "0c6kzph7l0dcbqmjhp8wdr0zafn6q8r4";
@@ -24,20 +27,12 @@ std::string nixNarName(std::string_view sent_bytes, std::string_view ext = "") {
   return Hash::of(sent_bytes).toNixBase32() + ".nar" + std::string(ext);
 }
 
-std::string narInfoText(std::string_view hash, std::string_view nar_bytes, std::string_view url,
-                        std::string extra = "") {
-  return "StorePath: /nix/store/" + std::string(hash) + "-hello\nURL: " + std::string(url) +
-         "\nCompression: none\nNarHash: " + Hash::of(nar_bytes).toNix() +
-         "\nNarSize: " + std::to_string(nar_bytes.size()) + "\nReferences: \n" + extra;
-}
 
 class CacheServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = db::SqliteMetadataDb::open(":memory:");
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    db_ = std::move(*opened);
-    ASSERT_TRUE(db_->migrate().ok());
+    db_ = testing::memoryDb();
+    ASSERT_NE(db_, nullptr);
     svc_ = std::make_unique<CacheService>(*db_, blobs_, clock_, ServiceOptions{.zstd_level = 3});
     auto created = svc_->createCache("main", {});
     ASSERT_TRUE(created.ok()) << created.error().message;
@@ -68,17 +63,7 @@ class CacheServiceTest : public ::testing::Test {
     if (!nar.ok() || !*nar) return "";
     auto opened = svc_->openNar(**nar);
     EXPECT_TRUE(opened.ok()) << opened.error().message;
-    if (!opened.ok()) return "";
-    std::string out;
-    for (const auto& piece : opened->pieces) {
-      std::string part(piece.length, '\0');
-      auto n = piece.blob->read(piece.offset, reinterpret_cast<std::uint8_t*>(part.data()),
-                                piece.length);
-      EXPECT_TRUE(n.ok() && *n == piece.length);
-      out += part;
-    }
-    EXPECT_EQ(out.size(), opened->size);
-    return out;
+    return opened.ok() ? readAll(*opened) : "";
   }
 
   std::string servedNar(const CacheView& cache, const NarInfo& info) {

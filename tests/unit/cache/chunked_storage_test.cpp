@@ -14,6 +14,7 @@
 #include "core/narinfo.h"
 #include "db/sqlite/sqlite_metadata_db.h"
 #include "support/fake_blob_store.h"
+#include "unit/cache/cache_test_util.h"
 #include "unit/nar/nar_test_util.h"
 
 namespace garret::cache {
@@ -37,11 +38,7 @@ std::string narOf(std::string_view contents) {
 }
 
 NarInfo claimFor(std::string_view hash, std::string_view nar_bytes) {
-  std::string text = "StorePath: /nix/store/" + std::string(hash) +
-                     "-pkg\nURL: nar/x.nar\nCompression: none\nNarHash: " +
-                     Hash::of(nar_bytes).toNix() + "\nNarSize: " +
-                     std::to_string(nar_bytes.size()) + "\nReferences: \n";
-  auto info = NarInfo::parse(text, "/nix/store");
+  auto info = NarInfo::parse(testing::narInfoText(hash, nar_bytes, "nar/x.nar"), "/nix/store");
   EXPECT_TRUE(info.ok()) << info.error().message;
   return *info;
 }
@@ -49,10 +46,8 @@ NarInfo claimFor(std::string_view hash, std::string_view nar_bytes) {
 class ChunkedStorageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto opened = db::SqliteMetadataDb::open(":memory:");
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    db_ = std::move(*opened);
-    ASSERT_TRUE(db_->migrate().ok());
+    db_ = testing::memoryDb();
+    ASSERT_NE(db_, nullptr);
     ServiceOptions options;
     options.zstd_level = 3;
     options.chunking = chunk::ChunkingParams{1024, 512, 2048, 8192};
@@ -93,17 +88,8 @@ class ChunkedStorageTest : public ::testing::Test {
     if (!nar.ok() || !*nar) return "";
     auto opened = svc_->openNar(**nar);
     EXPECT_TRUE(opened.ok()) << opened.error().message;
-    if (!opened.ok()) return "";
-    std::string out;
-    for (const auto& piece : opened->pieces) {
-      std::string part(piece.length, '\0');
-      auto n = piece.blob->read(piece.offset, reinterpret_cast<std::uint8_t*>(part.data()),
-                                piece.length);
-      EXPECT_TRUE(n.ok() && *n == piece.length);
-      out += part;
-    }
     if (info_out) *info_out = *info;
-    return out;
+    return opened.ok() ? testing::readAll(*opened) : "";
   }
 
   std::string decompressed(const std::string& zstd_bytes) {
