@@ -15,7 +15,7 @@ Status checkPack(db::MetadataDb& db, storage::BlobStore& blobs, const db::PackRe
                  FsckReport& report) {
   GARRET_ASSIGN_OR_RETURN(auto chunks, db.packChunks(pack.id));
   GARRET_ASSIGN_OR_RETURN(auto reader, blobs.open(pack.blob_key));
-  std::vector<std::uint8_t> frame, data;
+  std::vector<std::uint8_t> frame;
   for (const db::ChunkRecord& c : chunks) {
     ++report.chunks_checked;
     auto damaged = [&](const std::string& why) {
@@ -44,12 +44,21 @@ Status checkPack(db::MetadataDb& db, storage::BlobStore& blobs, const db::PackRe
       damaged("pack ends early");
       continue;
     }
-    Status s = codec::decompressZstdFrame(ByteSpan(frame), c.size, data);
+    // Streaming decompression: chunks migrated from the first layout are
+    // whole NARs compressed as a stream (no size in the frame header).
+    HashingSink hasher;
+    auto decompressor = codec::makeDecompressor(codec::Compression::kZstd, hasher, c.size);
+    Status s = decompressor->write(ByteSpan(frame));
+    if (s.ok()) s = decompressor->finish();
     if (!s.ok()) {
       damaged(s.error().message);
       continue;
     }
-    if (Hash::of(ByteSpan(data)) != c.chunk_hash) damaged("bytes do not hash to the chunk's key");
+    if (hasher.size() != c.size) {
+      damaged(fmt::format("decompresses to {} bytes, not {}", hasher.size(), c.size));
+    } else if (hasher.hash() != c.chunk_hash) {
+      damaged("bytes do not hash to the chunk's key");
+    }
   }
   return {};
 }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <random>
 
 #include "cache/cache_service.h"
@@ -14,6 +16,7 @@
 #include "core/narinfo.h"
 #include "db/sqlite/sqlite_metadata_db.h"
 #include "support/fake_blob_store.h"
+#include "support/temp_dir.h"
 #include "unit/cache/cache_test_util.h"
 #include "unit/nar/nar_test_util.h"
 
@@ -380,6 +383,68 @@ TEST_F(ChunkedStorageTest, ChangesByAnotherProcessShowWithinTheMemoryTtl) {
   ASSERT_TRUE(collector.run().ok());
   clock_.advance(61);
   EXPECT_FALSE(svc_->narInfo(*caches_[0], kHashA)->has_value());
+}
+
+// Data written before chunked storage: one zstd blob per NAR, compressed as
+// a stream. Migration 2 makes each a one-chunk pack; it must serve, pass
+// fsck and be collected like any other.
+TEST(ChunkedStorageMigration, FirstLayoutDataServesChecksAndCollects) {
+  garret::testing::TempDir dir;
+  std::string path = (dir.path() / "garret.db").string();
+  auto opened = db::SqliteMetadataDb::open(path);
+  ASSERT_TRUE(opened.ok());
+  auto& db = **opened;
+  ASSERT_TRUE(db.migrateTo(1).ok());
+  db::CacheRecord cache;
+  cache.name = "old";
+  cache.keypair = SecretKey::generate("old-1")->toString();
+  auto created = db.createCache(cache);
+  ASSERT_TRUE(created.ok());
+  std::string nar_bytes = narOf(randomBytes(300 * 1024, 12));
+  CollectingSink compressed;
+  auto zstd = codec::makeZstdCompressor(compressed, 3);
+  ASSERT_TRUE(zstd->write(asBytes(nar_bytes)).ok());
+  ASSERT_TRUE(zstd->finish().ok());
+  storage::FakeBlobStore blobs;
+  ASSERT_TRUE(blobs.put("nar/ab/old.nar.zst", asBytes(compressed.data())).ok());
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    std::string sql =
+        "INSERT INTO nar (nar_hash, nar_size, compression, file_hash, file_size, blob_key, "
+        "created_at) VALUES ('" + Hash::of(nar_bytes).toHex() + "', " +
+        std::to_string(nar_bytes.size()) + ", 'zstd', '" + Hash::of(compressed.data()).toHex() +
+        "', " + std::to_string(compressed.data().size()) + ", 'nar/ab/old.nar.zst', 1000);"
+        "INSERT INTO object (cache_id, store_path_hash, store_path, nar_id, created_at, "
+        "last_accessed_at) VALUES (" + std::to_string(created->id) + ", '" + kHashA +
+        "', '/nix/store/" + kHashA + "-old', 1, 1000, 1000);";
+    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+  }
+  ASSERT_TRUE(db.migrate().ok());
+  FakeClock clock;
+  CacheService svc(db, blobs, clock, ServiceOptions{});
+  auto view = svc.findCache("old");
+  ASSERT_TRUE(view.ok() && *view);
+  auto text = svc.narInfo(**view, kHashA);
+  ASSERT_TRUE(text.ok() && text->has_value());
+  auto info = NarInfo::parse(**text, "/nix/store");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(*info->file_hash, Hash::of(compressed.data()));
+  auto nar = svc.narForFile(**view, info->url.substr(4));
+  ASSERT_TRUE(nar.ok() && nar->has_value());
+  auto bytes = svc.openNar(**nar);
+  ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+  EXPECT_EQ(testing::readAll(*bytes), compressed.data());
+  auto report = runFsck(db, blobs, FsckOptions{});
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->clean()) << summarize(*report);
+  EXPECT_EQ(report->chunks_checked, 1u);
+  ASSERT_TRUE(svc.deleteCache("old").ok());
+  GcOptions options;
+  options.grace_period = 0;
+  ASSERT_TRUE(GarbageCollector(db, blobs, clock, options).run().ok());
+  EXPECT_FALSE(*blobs.exists("nar/ab/old.nar.zst"));
 }
 
 }  // namespace
