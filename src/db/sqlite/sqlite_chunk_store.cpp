@@ -194,9 +194,10 @@ Result<CommittedNar> SqliteMetadataDb::commitNar(const NarCommit& commit) {
       invalid_id = insert.int64(0);
       GARRET_TRY(insert.run());
     }
+    std::int64_t created_at = out.nar.id != 0 ? out.nar.created_at : now;  // revived: kept
     out.nar = commit.nar;
     out.nar.id = *invalid_id;
-    out.nar.created_at = now;
+    out.nar.created_at = created_at;
     for (std::size_t seq = 0; seq < ids.size(); ++seq) {
       GARRET_ASSIGN_OR_RETURN(
           auto ref, conn_->prepare("INSERT INTO chunkref (nar_id, seq, chunk_id) VALUES (?, ?, ?)"));
