@@ -39,7 +39,9 @@ Result<GcResult> GarbageCollector::run(const Progress& progress) {
   GARRET_TRY(deleteDuePacks(result.db.packs, result));
   GARRET_TRY(rewritePacks(result, progress));
   if (!options_.dry_run && result.packs_rewritten > 0 && options_.grace_period == 0) {
-    // Nothing is reading the old packs (no grace asked for): go now.
+    // Nothing is reading the old packs (no grace asked for): go now. They
+    // died during the rewrite, after the time the pass started.
+    request.now = clock_.now();
     GARRET_ASSIGN_OR_RETURN(db::GcReport sweep, db_.collectGarbage(request));
     GARRET_TRY(deleteDuePacks(sweep.packs, result));
   }
