@@ -22,6 +22,7 @@
 #   BENCH_DEDUP_REFRESH=1   ask the npm registry for the version list again
 #   BENCH_DEDUP_KEEP_PATHS=1  keep the corpus store paths this run added
 #   BENCH_DEDUP_SKIP_VERIFY=1 skip `nix store verify` of the pushed paths
+#   BENCH_NO_DOC=1          do not write the table into docs/performance.md
 #
 # The npm tarballs (and the registry's version list) are cached in
 # bench/out/dedup-corpus/<package>/, so reruns need no network.
@@ -392,6 +393,27 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
   row "garretd gc" "$GC"
   row "stored objects after gc" "$GC_OBJECTS"
   row "stored bytes after gc" "$GC_STORED"
+  if [[ $GC_OBJECTS =~ ^[0-9]+$ ]] && [ "$GC_OBJECTS" -gt 0 ]; then
+    GC_MIB_PER_OBJ=$(div "$GC_STORED" "$((GC_OBJECTS * 1048576))")
+    row "MiB stored per object after gc" "$GC_MIB_PER_OBJ" ">= 8: $(meets "$GC_MIB_PER_OBJ" 8 '>=')"
+  fi
   row "nix store verify after gc" "$VERIFY_GC"
 } | tee "$OUT/dedup.txt"
+
+# The table goes into docs/performance.md between its dedup markers.
+DOC=$ROOT/docs/performance.md
+BEGIN_MARK="<!-- BEGIN GENERATED dedup -->"
+END_MARK="<!-- END GENERATED dedup -->"
+if [ "${BENCH_NO_DOC:-0}" != 1 ] && grep -qxF "$BEGIN_MARK" "$DOC" && grep -qxF "$END_MARK" "$DOC"; then
+  {
+    sed "/^$BEGIN_MARK\$/,\$d" "$DOC"
+    echo "$BEGIN_MARK"
+    echo '```'
+    cat "$OUT/dedup.txt"
+    echo '```'
+    echo "$END_MARK"
+    sed "1,/^$END_MARK\$/d" "$DOC"
+  } >"$DOC.new" && mv "$DOC.new" "$DOC"
+  log "figures written to docs/performance.md"
+fi
 log "done in $(($(date +%s) - T0)) s; table in bench/out/dedup.txt"
