@@ -167,4 +167,17 @@ check "re-uploaded v1 substitutes" run_logged subst-c substitute_into "$STORE" "
 check "and is identical" same_tree "$V1" "$STORE$V1"
 expect_eq "fsck: consistent" 0 "$(fsck_rc)"
 
+say "the periodic pass inside serve collects on its own"
+stop_garretd
+GARRET_GARBAGE_COLLECTION_INTERVAL=1s GARRET_GARBAGE_COLLECTION_DEFAULT_RETENTION_PERIOD=1s \
+  GARRET_NARINFO_CACHE_TTL=1s GARRET_GC_GRACE_PERIOD=1s start_garretd
+check "storage holds v1 before the pass" test "$(storage_bytes)" -gt "$EMPTY"
+for _ in $(seq 1 50); do
+  [ "$(storage_bytes)" = "$EMPTY" ] && break
+  sleep 0.2
+done
+expect_eq "storage is back to empty without running garretd gc" "$EMPTY" "$(storage_bytes)"
+expect_status 404 "the expired path is gone" "${AUTH[@]}" "$BASE/c/$H1.narinfo"
+expect_match "the server logged the pass" 'gc: objects=1 ' "$(cat "$GARRETD_LOG")"
+
 finish
