@@ -130,6 +130,10 @@ class PeriodicGc {
       spdlog::error("gc failed (the next pass resumes): {}", result.error().message);
       return;
     }
+    if (result->skipped) {
+      spdlog::info("gc: another replica is collecting; skipped this pass");
+      return;
+    }
     spdlog::info("gc: {}", cache::summarize(*result));
   }
 
@@ -142,6 +146,7 @@ class PeriodicGc {
 };
 
 struct ServeOptions {
+  std::string mode = "all";  // api | gc | all
   std::string listen;
   int threads = 0;
   std::string port_file;
@@ -177,8 +182,9 @@ int runServe(const CommonOptions& common, const ServeOptions& o) {
   if (!rt.ok()) return fail(rt.error());
   auto created = ensureDefaultCache(**rt);
   if (!created.ok()) return fail(created.error());
-  http::Server server(serverOptions(*config), *(*rt)->service, *(*rt)->authenticator,
-                      (*rt)->metrics);
+  http::ServerOptions http_options = serverOptions(*config);
+  http_options.ops_only = o.mode == "gc";
+  http::Server server(http_options, *(*rt)->service, *(*rt)->authenticator, (*rt)->metrics);
   auto port = server.bind();
   if (!port.ok()) return fail(port.error());
   std::string host = config->listen.substr(0, config->listen.rfind(':'));
@@ -195,7 +201,17 @@ int runServe(const CommonOptions& common, const ServeOptions& o) {
                 << std::endl;
     }
   }
-  PeriodicGc gc(**rt, config->garbage_collection.interval_seconds);
+  // API replicas leave collection to the gc replica; the lease keeps
+  // several collectors (mode all on every replica) from running at once.
+  std::int64_t gc_interval = o.mode == "api" ? 0 : config->garbage_collection.interval_seconds;
+  if (o.mode == "gc" && gc_interval == 0) {
+    spdlog::warn("--mode gc with [garbage-collection] interval = 0: nothing will be collected");
+  }
+  spdlog::info("mode {}: {}", o.mode,
+               o.mode == "api"   ? "HTTP API and cache, no garbage collection"
+               : o.mode == "gc"  ? "garbage collection only (HTTP: /health, /ready, /metrics)"
+                                 : "HTTP API and cache, and garbage collection");
+  PeriodicGc gc(**rt, gc_interval);
   server.run(true);
   return 0;
 }
@@ -226,6 +242,11 @@ int runGc(const CommonOptions& common, const GcCommandOptions& o) {
   });
   if (!result.ok()) return fail(result.error().context("gc (run it again to resume)"));
   const auto& r = *result;
+  if (r.skipped) {
+    return fail(makeError(ErrorCode::kConflict,
+                          "another garbage collector is running (a server's periodic pass or "
+                          "another garretd gc); try again when it is done"));
+  }
   if (o.json) {
     nlohmann::json j = {{"dry_run", o.dry_run},
                         {"objects", r.db.objects},
@@ -396,6 +417,11 @@ int garretdMain(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the HTTP server");
   addCommonOptions(*serve, common);
   ServeOptions serve_opts;
+  serve->add_option("--mode", serve_opts.mode,
+                    "api: HTTP API and cache only; gc: garbage collector only (HTTP serves "
+                    "/health, /ready, /metrics); all: both")
+      ->check(CLI::IsMember({"api", "gc", "all"}))
+      ->capture_default_str();
   serve->add_option("--listen", serve_opts.listen, "Address to listen on, host:port (port 0 picks a free one)");
   serve->add_option("--threads", serve_opts.threads, "Network threads (default: number of cores)");
   serve->add_option("--port-file", serve_opts.port_file, "Write the bound port to this file");

@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <openssl/rand.h>
+#include <unistd.h>
+
 #include <algorithm>
+
+#include "core/encoding.h"
 
 #include "cache/pack_writer.h"
 
@@ -10,7 +15,23 @@ namespace garret::cache {
 
 GarbageCollector::GarbageCollector(db::MetadataDb& db, storage::BlobStore& blobs,
                                    const Clock& clock, GcOptions options)
-    : db_(db), blobs_(blobs), clock_(clock), options_(options) {}
+    : db_(db), blobs_(blobs), clock_(clock), options_(options) {
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  std::uint8_t random[4];
+  RAND_bytes(random, sizeof random);
+  holder_ = fmt::format("{}:{}:{}", host, ::getpid(), hexEncode(ByteSpan(random, sizeof random)));
+}
+
+Status GarbageCollector::renewLease() {
+  GARRET_ASSIGN_OR_RETURN(bool held,
+                          db_.acquireGcLease(holder_, clock_.now(), options_.lease_ttl));
+  if (!held) {
+    return makeError(ErrorCode::kConflict,
+                     "garbage collection lease lost to another collector; stopping this pass");
+  }
+  return {};
+}
 
 Status GarbageCollector::deleteDuePacks(const std::vector<db::PackRecord>& due, GcResult& result) {
   for (const db::PackRecord& pack : due) {
@@ -28,6 +49,24 @@ Result<GcResult> GarbageCollector::run(const Progress& progress) {
     if (progress) progress(what);
   };
   GcResult result;
+  result.lease_holder = holder_;
+  GARRET_ASSIGN_OR_RETURN(bool held,
+                          db_.acquireGcLease(holder_, clock_.now(), options_.lease_ttl));
+  if (!held) {
+    say("another garbage collector is running; skipping this pass");
+    result.skipped = true;
+    return result;
+  }
+  auto outcome = pass(result, progress);
+  (void)db_.releaseGcLease(holder_);
+  if (!outcome.ok()) return outcome.error();
+  return result;
+}
+
+Status GarbageCollector::pass(GcResult& result, const Progress& progress) {
+  auto say = [&](std::string_view what) {
+    if (progress) progress(what);
+  };
   db::GcRequest request;
   request.now = clock_.now();
   request.default_retention_period = options_.default_retention_period;
@@ -35,8 +74,10 @@ Result<GcResult> GarbageCollector::run(const Progress& progress) {
   request.dry_run = options_.dry_run;
   say("collecting expired objects, unreferenced NARs and chunks");
   GARRET_ASSIGN_OR_RETURN(result.db, db_.collectGarbage(request));
+  GARRET_TRY(renewLease());
   say(fmt::format("deleting {} dead packs", result.db.packs.size()));
   GARRET_TRY(deleteDuePacks(result.db.packs, result));
+  GARRET_TRY(renewLease());
   GARRET_TRY(rewritePacks(result, progress));
   if (!options_.dry_run && result.packs_rewritten > 0 && options_.grace_period == 0) {
     // Nothing is reading the old packs (no grace asked for): go now. They
@@ -45,7 +86,7 @@ Result<GcResult> GarbageCollector::run(const Progress& progress) {
     GARRET_ASSIGN_OR_RETURN(db::GcReport sweep, db_.collectGarbage(request));
     GARRET_TRY(deleteDuePacks(sweep.packs, result));
   }
-  return result;
+  return {};
 }
 
 namespace {
@@ -106,6 +147,7 @@ Status GarbageCollector::rewritePacks(GcResult& result, const Progress& progress
   std::vector<std::int64_t> retired;
   auto flush = [&]() -> Status {
     if (!out) return {};
+    GARRET_TRY(renewLease());
     GARRET_TRY(out->finish());
     if (!out->packs().empty()) {
       GARRET_TRY(db_.relocateChunks(out->packs().front(), moves, retired, clock_.now()));

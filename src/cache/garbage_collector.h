@@ -38,9 +38,15 @@ struct GcOptions {
   // Target size of rewritten packs; packs under a quarter of it are merged.
   std::uint64_t pack_size = 32ull << 20;
   bool dry_run = false;
+  // One collector at a time across replicas: the lease lasts this long and
+  // is renewed between steps (a killed collector's lease simply expires).
+  std::int64_t lease_ttl = 600;
 };
 
 struct GcResult {
+  // Another collector holds the lease; nothing was done.
+  bool skipped = false;
+  std::string lease_holder;  // this collector's name
   db::GcReport db;
   std::uint64_t packs_deleted = 0;
   std::uint64_t pack_bytes_deleted = 0;
@@ -59,13 +65,17 @@ class GarbageCollector {
   Result<GcResult> run(const Progress& progress = {});
 
  private:
+  Status pass(GcResult& result, const Progress& progress);
   Status deleteDuePacks(const std::vector<db::PackRecord>& due, GcResult& result);
   Status rewritePacks(GcResult& result, const Progress& progress);
+  // Renews the lease; an error if it was lost (another collector took it).
+  Status renewLease();
 
   db::MetadataDb& db_;
   storage::BlobStore& blobs_;
   const Clock& clock_;
   GcOptions options_;
+  std::string holder_;
 };
 
 // "objects=3 staged=0 nars=2 …": one line a script can read.

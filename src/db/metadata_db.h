@@ -265,6 +265,14 @@ class MetadataDb {
   // deletes each blob, then its row with deletePack().
   virtual Result<GcReport> collectGarbage(const GcRequest& request) = 0;
 
+  // One garbage collector at a time across replicas: a lease with a holder
+  // and an expiry. Acquires (or renews, for the same holder) the lease
+  // until now + ttl; false if another holder has an unexpired lease.
+  virtual Result<bool> acquireGcLease(std::string_view holder, std::int64_t now,
+                                      std::int64_t ttl) = 0;
+  // Gives the lease up if `holder` has it.
+  virtual Status releaseGcLease(std::string_view holder) = 0;
+
   // Integrity repair: marks the NARs that use any of these chunks invalid
   // (their objects disappear until the NAR is uploaded again) and deletes
   // the chunks. Returns the number of NARs affected; changes nothing when

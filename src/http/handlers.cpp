@@ -382,6 +382,13 @@ awaitable<void> handleRequest(HandlerContext& ctx, Exchange& ex) {
   auto target = ex.request().target();
   auto route = matchRoute(std::string_view(target.data(), target.size()));
   if (!route.ok()) co_return co_await ex.respondError(route.error());
+  bool ops = route->id == RouteId::kHealth || route->id == RouteId::kReady ||
+             route->id == RouteId::kMetrics;
+  if (ctx.options.ops_only && !ops) {
+    co_return co_await ex.respondError(notFound(
+        "this garretd runs the garbage collector only (serve --mode gc); send API and cache "
+        "requests to the API replicas"));
+  }
   switch (route->id) {
     case RouteId::kHealth:
     case RouteId::kReady:

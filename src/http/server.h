@@ -30,6 +30,9 @@ struct ServerOptions {
   std::optional<std::string> api_endpoint;          // e.g. "https://cache.example.org/"
   std::optional<std::string> substituter_endpoint;  // defaults to api_endpoint
   std::int64_t access_flush_seconds = 10;
+  // Only /health, /ready and /metrics (a garbage-collector replica,
+  // `garretd serve --mode gc`); everything else is 404.
+  bool ops_only = false;
 };
 
 class Server {

@@ -441,6 +441,27 @@ Result<GcReport> SqliteMetadataDb::collectGarbage(const GcRequest& request) {
   return report;
 }
 
+Result<bool> SqliteMetadataDb::acquireGcLease(std::string_view holder, std::int64_t now,
+                                              std::int64_t ttl) {
+  std::lock_guard lock(mu_);
+  GARRET_ASSIGN_OR_RETURN(
+      auto stmt,
+      conn_->prepare("INSERT INTO gc_lease (id, holder, expires_at) VALUES (1, ?1, ?2) "
+                     "ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, "
+                     "expires_at = excluded.expires_at "
+                     "WHERE gc_lease.holder = excluded.holder OR gc_lease.expires_at <= ?3"));
+  stmt.bind(1, holder).bind(2, now + ttl).bind(3, now);
+  GARRET_TRY(stmt.run());
+  return conn_->changes() > 0;
+}
+
+Status SqliteMetadataDb::releaseGcLease(std::string_view holder) {
+  std::lock_guard lock(mu_);
+  GARRET_ASSIGN_OR_RETURN(auto stmt, conn_->prepare("DELETE FROM gc_lease WHERE holder = ?"));
+  stmt.bind(1, holder);
+  return stmt.run();
+}
+
 Result<std::uint64_t> SqliteMetadataDb::dropDamagedChunks(const std::vector<std::int64_t>& chunk_ids,
                                                           bool dry_run) {
   std::lock_guard lock(mu_);

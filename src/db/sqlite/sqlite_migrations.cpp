@@ -126,9 +126,19 @@ UPDATE staged_upload SET bound = 1 WHERE expires_at = 9223372036854775807;
 CREATE INDEX object_cache_accessed ON object (cache_id, last_accessed_at);
 )sql";
 
+// One garbage collector at a time across processes sharing the database.
+constexpr const char* kMigration3 = R"sql(
+CREATE TABLE gc_lease (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kMigration1},
     {2, kMigration2},
+    {3, kMigration3},
 };
 
 Result<bool> isApplied(Connection& conn, int version) {

@@ -253,6 +253,23 @@ TEST_F(ChunkedStorageTest, GcAfterDeletingCachesReturnsStorageToEmpty) {
   EXPECT_TRUE(db_->listChunks(0, 10)->empty());
 }
 
+TEST_F(ChunkedStorageTest, OnlyOneCollectorRunsAtATime) {
+  ASSERT_TRUE(push(*caches_[0], kHashA, narOf("to collect")).ok());
+  ASSERT_TRUE(svc_->deleteCache("a").ok());
+  ASSERT_TRUE(*db_->acquireGcLease("another-replica", clock_.now(), 600));
+  auto skipped = gc();
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_TRUE(skipped->skipped);
+  EXPECT_GT(blobCount(), 0u);  // nothing was collected
+  ASSERT_TRUE(db_->releaseGcLease("another-replica").ok());
+  auto done = gc();
+  ASSERT_TRUE(done.ok());
+  EXPECT_FALSE(done->skipped);
+  EXPECT_EQ(blobCount(), 0u);
+  // The pass gave its lease back.
+  EXPECT_TRUE(*db_->acquireGcLease("another-replica", clock_.now(), 600));
+}
+
 TEST_F(ChunkedStorageTest, RetentionSparesPinnedAndRecentlyAccessedPaths) {
   ASSERT_TRUE(push(*caches_[0], kHashA, narOf("pinned one"), /*pin=*/true).ok());
   ASSERT_TRUE(push(*caches_[0], kHashB, narOf("read recently")).ok());

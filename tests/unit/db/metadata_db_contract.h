@@ -1780,6 +1780,20 @@ TYPED_TEST_P(MetadataDbContractTest, ConcurrentCreateCacheHasOneWinner) {
   EXPECT_EQ(rejected.load(), kThreads - 1);
 }
 
+TYPED_TEST_P(MetadataDbContractTest, GcLeaseHasOneHolderAtATime) {
+  auto& db = *this->db_;
+  EXPECT_TRUE(*db.acquireGcLease("replica-a", 1000, 60));
+  EXPECT_FALSE(*db.acquireGcLease("replica-b", 1010, 60));  // a holds it until 1060
+  EXPECT_TRUE(*db.acquireGcLease("replica-a", 1050, 60));   // renewal: until 1110
+  EXPECT_FALSE(*db.acquireGcLease("replica-b", 1100, 60));
+  EXPECT_TRUE(*db.acquireGcLease("replica-b", 1110, 60));   // expired: b takes over
+  EXPECT_FALSE(*db.acquireGcLease("replica-a", 1120, 60));
+  ASSERT_TRUE(db.releaseGcLease("replica-a").ok());         // not a's: nothing happens
+  EXPECT_FALSE(*db.acquireGcLease("replica-a", 1121, 60));
+  ASSERT_TRUE(db.releaseGcLease("replica-b").ok());
+  EXPECT_TRUE(*db.acquireGcLease("replica-a", 1122, 60));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     MetadataDbContractTest, ListPathHashesIsPerCache, MigrateIsIdempotent, PingSucceeds, DataSurvivesReconnect,
     CreateAndFindCacheRoundTrips, CreateCacheFillsCreatedAt,
@@ -1806,7 +1820,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     GcMarksPacksDeadAndReturnsThemAfterGrace,
     GcDryRunChangesNothingAndReportsTheSame, DropDamagedChunksHidesNarsUntilUploadedAgain,
     RevivedNarIsReturnedAsStored, SetPinnedAndListPinned,
-    TouchObjectsByNarIsScopedToTheCache);
+    TouchObjectsByNarIsScopedToTheCache, GcLeaseHasOneHolderAtATime);
 
 }  // namespace garret::db
 

@@ -219,7 +219,7 @@ TEST_F(SqliteMetadataDbTest, MigrationTwoTurnsWholeNarsIntoOneChunkPacks) {
   }
 
   ASSERT_TRUE(db_->migrate().ok());
-  EXPECT_EQ(*db_->schemaVersion(), 2);
+  EXPECT_EQ(*db_->schemaVersion(), 3);
   auto cache = db_->findCache("main");
   ASSERT_TRUE(cache.ok() && cache->has_value());
   const std::int64_t cache_id = (*cache)->id;
@@ -325,7 +325,7 @@ TEST_F(SqliteMetadataDbTest, MigrationTwoTurnsWholeNarsIntoOneChunkPacks) {
 TEST_F(SqliteMetadataDbTest, MigrationTwoOfAnEmptyDatabase) {
   ASSERT_TRUE(db_->migrateTo(1).ok());
   ASSERT_TRUE(db_->migrate().ok());
-  EXPECT_EQ(*db_->schemaVersion(), 2);
+  EXPECT_EQ(*db_->schemaVersion(), 3);
   EXPECT_TRUE(db_->listPacks()->empty());
   EXPECT_TRUE(db_->listChunks(0, 10)->empty());
 }
