@@ -13,6 +13,8 @@ MAIN_PID=$BASHPID
 PASSED=0
 FAILED=0
 GARRETD_PID=""
+# More servers a test started (replicas); stopped at exit like GARRETD_PID.
+EXTRA_PIDS=()
 SHOW_LOG=0
 
 if [ -z "${GARRET_SOURCE_DIR:-}" ]; then
@@ -133,6 +135,11 @@ stop_garretd() {
 }
 
 cleanup() {
+  local pid
+  for pid in "${EXTRA_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
   stop_garretd
   if [ "$SHOW_LOG" -ne 0 ] && [ -s "$GARRETD_LOG" ]; then
     echo "----- garretd log (last 80 lines of $GARRETD_LOG) -----" >&2
