@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 GARRETD = $(BUILD_DIR)/apps/garretd/garretd
 DATA_DIR ?= garret-data
 
-.PHONY: all deps configure build garretd serve test unit integration bench bench-dedup format clean
+.PHONY: all deps configure build garretd serve test unit integration bench bench-dedup bench-scale format clean
 
 all: build
 
@@ -37,6 +37,10 @@ bench: garretd
 
 bench-dedup: garretd
 	GARRETD=$(GARRETD) bash bench/dedup.sh
+
+bench-scale: garretd
+	GARRET_BENCH=1 bash scripts/install-deps.sh
+	GARRETD=$(GARRETD) bash bench/scale.sh
 
 format:
 	find src apps tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
