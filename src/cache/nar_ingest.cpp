@@ -36,12 +36,35 @@ struct NarIngest::Slot {
   }
 };
 
+// Packs this upload reads reused chunks from, opened once each (opening a
+// remote blob costs a round trip). Shared with the tasks in flight.
+class NarIngest::PackReaders {
+ public:
+  explicit PackReaders(storage::BlobStore& blobs) : blobs_(blobs) {}
+  Result<std::shared_ptr<storage::BlobReader>> open(const std::string& key) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = open_.find(key); it != open_.end()) return it->second;
+    }
+    GARRET_ASSIGN_OR_RETURN(auto reader, blobs_.open(key));
+    std::shared_ptr<storage::BlobReader> shared(std::move(reader));
+    std::lock_guard lock(mu_);
+    if (open_.size() >= 64) open_.clear();  // bounded: a NAR rarely spans more
+    return open_.emplace(key, shared).first->second;
+  }
+
+ private:
+  storage::BlobStore& blobs_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<storage::BlobReader>> open_;
+};
+
 namespace {
 
 // Reads a stored chunk's frame (the served bytes must include it).
-Status readFrame(storage::BlobStore& blobs, const db::ChunkRecord& c,
+Status readFrame(NarIngest::PackReaders& packs, const db::ChunkRecord& c,
                  std::vector<std::uint8_t>& out) {
-  auto reader = blobs.open(c.pack_key);
+  auto reader = packs.open(c.pack_key);
   if (!reader.ok()) {
     return reader.error().context("reading stored chunk " + c.chunk_hash.toNix() +
                                   " (run `garretd fsck`)");
@@ -61,13 +84,14 @@ Status readFrame(storage::BlobStore& blobs, const db::ChunkRecord& c,
   return {};
 }
 
-void process(IngestContext& ctx, NarIngest::Slot& slot);
+void process(IngestContext& ctx, NarIngest::PackReaders& packs, NarIngest::Slot& slot);
 
 }  // namespace
 
 NarIngest::NarIngest(IngestContext& ctx)
     : ctx_(ctx),
       packs_(ctx.db, ctx.blobs, ctx.clock, ctx.settings.pack_size),
+      readers_(std::make_shared<PackReaders>(ctx.blobs)),
       max_in_flight_(2 * static_cast<std::size_t>(ctx.pool.size()) + 2) {}
 
 Result<std::unique_ptr<NarIngest>> NarIngest::start(IngestContext& ctx,
@@ -106,8 +130,8 @@ Status NarIngest::submit(ByteSpan chunk) {
   slot->size = chunk.size();
   in_flight_.push_back(slot);
   IngestContext* ctx = &ctx_;
-  ctx_.pool.submit([ctx, slot] {
-    if (!slot->cancelled) process(*ctx, *slot);
+  ctx_.pool.submit([ctx, readers = readers_, slot] {
+    if (!slot->cancelled) process(*ctx, *readers, *slot);
     slot->complete();
   });
   // Bounded: wait for the oldest once enough chunks are in flight.
@@ -117,7 +141,7 @@ Status NarIngest::submit(ByteSpan chunk) {
 
 namespace {
 
-void process(IngestContext& ctx, NarIngest::Slot& slot) {
+void process(IngestContext& ctx, NarIngest::PackReaders& packs, NarIngest::Slot& slot) {
   slot.hash = Hash::of(ByteSpan(slot.data));
   auto found = ctx.db.claimChunk(slot.hash, ctx.clock.now());
   if (!found.ok()) {
@@ -126,7 +150,7 @@ void process(IngestContext& ctx, NarIngest::Slot& slot) {
   }
   if (*found) {
     slot.existing = std::move(**found);
-    slot.status = readFrame(ctx.blobs, *slot.existing, slot.frame);
+    slot.status = readFrame(packs, *slot.existing, slot.frame);
   } else {
     slot.status = codec::compressZstdFrame(ByteSpan(slot.data), ctx.settings.zstd_level,
                                            slot.frame);

@@ -76,6 +76,7 @@ class NarIngest final : public Sink {
   void committed(bool nar_existed);
 
   struct Slot;  // a chunk in flight (nar_ingest.cpp)
+  class PackReaders;
 
  private:
   explicit NarIngest(IngestContext& ctx);
@@ -84,6 +85,7 @@ class NarIngest final : public Sink {
 
   IngestContext& ctx_;
   PackWriter packs_;
+  std::shared_ptr<PackReaders> readers_;
   std::unique_ptr<HashingSink> sent_hasher_;
   std::unique_ptr<Sink> decompressor_;
   std::unique_ptr<nar::NarValidator> validator_;
