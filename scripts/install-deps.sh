@@ -9,7 +9,7 @@ packages=(
   libzstd-dev liblzma-dev libbz2-dev libssl-dev libsodium-dev
   nlohmann-json3-dev libtoml11-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
-  nix-bin xz-utils zstd bzip2 curl sqlite3 procps python3
+  nix-bin xz-utils zstd bzip2 curl sqlite3 procps python3 python3-yaml
 )
 if [ "${GARRET_BENCH:-0}" = 1 ]; then
   packages+=(nginx-light wrk)
