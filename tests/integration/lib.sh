@@ -141,6 +141,8 @@ cleanup() {
     wait "$pid" 2>/dev/null
   done
   stop_garretd
+  # A test's own servers (PostgreSQL, S3), if it defines test_cleanup.
+  if declare -F test_cleanup >/dev/null; then test_cleanup; fi
   if [ "$SHOW_LOG" -ne 0 ] && [ -s "$GARRETD_LOG" ]; then
     echo "----- garretd log (last 80 lines of $GARRETD_LOG) -----" >&2
     tail -n 80 "$GARRETD_LOG" >&2

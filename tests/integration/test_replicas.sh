@@ -6,13 +6,54 @@
 # within narinfo-cache-ttl; a `--mode gc` replica serves only the operations
 # endpoints.
 #
-# Backends: SQLite + local storage in a shared data directory (default).
+# Backends (GARRET_IT_BACKEND): `sqlite` (default), SQLite and local storage
+# in a shared data directory; `postgres-s3`, a PostgreSQL server and an
+# S3-compatible server (s3rver) that the test starts.
 # shellcheck source=lib.sh disable=SC2154
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=../../scripts/testing/servers.sh
+. "$GARRET_SOURCE_DIR/scripts/testing/servers.sh"
 
 TTL=2
 export GARRET_NARINFO_CACHE_TTL=${TTL}s GARRET_GC_GRACE_PERIOD=${TTL}s
 DATA=$TMP/data
+BACKEND=${GARRET_IT_BACKEND:-sqlite}
+test_cleanup() {
+  stop_s3
+  stop_postgres
+}
+# count_nars NAR_HASH: NAR rows with that hash (nix-base32 sha256).
+nar_hex() {
+  python3 - "$1" <<'PYEOF'
+import sys
+alphabet = "0123456789abcdfghijklmnpqrsvwxyz"
+n = 0
+for c in sys.argv[1].split(":", 1)[1]:
+    n = n * 32 + alphabet.index(c)
+print(n.to_bytes(32, "little").hex())  # nix-base32 is little-endian
+PYEOF
+}
+case $BACKEND in
+  sqlite)
+    count_nars() {
+      python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM nar WHERE nar_hash = ?", (sys.argv[2],)).fetchone()[0])' \
+        "$DATA/garret.db" "$(nar_hex "$1")"
+    }
+    ;;
+  postgres-s3)
+    mkdir -p "$TMP/pg" "$TMP/s3"
+    chmod 755 "$TMP"
+    start_postgres "$TMP/pg" || fatal "cannot start PostgreSQL"
+    start_s3 "$TMP/s3" garret-replicas || fatal "cannot start the S3 server"
+    export GARRET_DATABASE_URL=$PG_URL GARRET_STORAGE_TYPE=s3 GARRET_STORAGE_BUCKET=$S3_BUCKET \
+      GARRET_STORAGE_REGION=us-east-1 GARRET_STORAGE_ENDPOINT=$S3_ENDPOINT
+    say "PostgreSQL at $PG_URL, S3 at $S3_ENDPOINT (bucket $S3_BUCKET)"
+    count_nars() {
+      psql -qtA "$PG_URL" -c "SELECT COUNT(*) FROM nar WHERE nar_hash = '$(nar_hex "$1")'"
+    }
+    ;;
+  *) fatal "unknown GARRET_IT_BACKEND $BACKEND (sqlite or postgres-s3)" ;;
+esac
 
 start_garretd --mode all
 A=$BASE
@@ -86,20 +127,7 @@ PUSH_B=$!
 check "push to A succeeds" wait "$PUSH_A"
 check "push to B succeeds" wait "$PUSH_B"
 NAR_HASH=$(nix-store -q --hash "$BOTH")
-NARS=$(python3 - "$DATA/garret.db" "$NAR_HASH" <<'PYEOF'
-import base64, sqlite3, sys
-# sha256:<nix-base32> → hex, as the database stores it.
-alphabet = "0123456789abcdfghijklmnpqrsvwxyz"
-text = sys.argv[2].split(":", 1)[1]
-n = 0
-for c in text:
-    n = n * 32 + alphabet.index(c)
-# nix-base32 is little-endian over the 32 bytes.
-raw = n.to_bytes(32, "little")
-db = sqlite3.connect(sys.argv[1])
-print(db.execute("SELECT COUNT(*) FROM nar WHERE nar_hash = ?", (raw.hex(),)).fetchone()[0])
-PYEOF
-)
+NARS=$(count_nars "$NAR_HASH")
 expect_eq "one NAR for the path pushed twice" 1 "$NARS"
 H=$(store_hash "$BOTH")
 expect_status 200 "A serves it" "${AUTH[@]}" "$A/shared/$H.narinfo"
