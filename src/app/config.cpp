@@ -20,6 +20,7 @@
 #include "chunk/fastcdc.h"
 #include "core/duration.h"
 #include "core/encoding.h"
+#include "storage/blob_store.h"
 
 namespace garret::app {
 namespace {
@@ -76,6 +77,9 @@ struct Key {
   bool secret = false;
   std::string_view attic_env = {};
   Fallback fallback = Fallback::kNone;
+  // A conventional variable tried after attic_env, by the same rule
+  // (DATABASE_URL, which Heroku-style platforms and operators set).
+  std::string_view extra_env = {};
 };
 
 Status checkListen(std::string_view value);
@@ -87,6 +91,7 @@ Status checkBase64Pem(std::string_view value);
 Status checkNotEmpty(std::string_view value);
 Status checkKeyPrefix(std::string_view value);
 Status checkCacheName(std::string_view value);
+Status checkStoragePrefix(std::string_view value);
 
 // Order matters: keys of one table are contiguous, top-level keys come
 // first, and Attic's JWT variables are tried in this order (as Attic does).
@@ -132,7 +137,15 @@ const Key kKeys[] = {
      .default_note = "`sqlite://<data-dir>/garret.db`",
      .check = checkDatabaseUrl,
      .attic_env = "ATTIC_SERVER_DATABASE_URL",
-     .fallback = Fallback::kWhenUnset},
+     .fallback = Fallback::kWhenUnset,
+     .extra_env = "DATABASE_URL"},
+    {.path = "database.password-file",
+     .field = GARRET_FIELD(database_password_file),
+     .help = "PostgreSQL only (garret's own key): a file holding the password, e.g. a mounted "
+             "Kubernetes secret. Its content without surrounding whitespace replaces any "
+             "password in `url`; it is read again for every new connection, so a rotated "
+             "password needs no restart.",
+     .example = R"("/run/secrets/garret-db-password")"},
     {.path = "database.heartbeat",
      .field = GARRET_FIELD(database_heartbeat),
      .help = "Send a query every minute to keep database connections alive."},
@@ -156,10 +169,34 @@ const Key kKeys[] = {
      .example = R"("garret")"},
     {.path = "storage.endpoint",
      .field = GARRET_FIELD(storage.endpoint),
-     .help = "S3-compatible server URL (MinIO, Garage, R2, ...); forces path-style "
-             "addressing. Unset: AWS.",
+     .help = "S3-compatible server URL (MinIO, Garage, R2, ...), `http://` or `https://`. "
+             "Unset: AWS (`https://s3.<region>.amazonaws.com`).",
      .example = R"("https://s3.example.org")",
      .check = checkHttpUrl},
+    {.path = "storage.addressing",
+     .field = GARRET_FIELD(storage.addressing),
+     .help = "S3 request style (garret only): `path` (`<endpoint>/<bucket>/<key>`), "
+             "`virtual-hosted` (`<bucket>.<endpoint host>/<key>`), or `auto`: path-style with "
+             "an `endpoint`, virtual-hosted on AWS unless the bucket name has dots.",
+     .choices = "auto|path|virtual-hosted"},
+    {.path = "storage.prefix",
+     .field = GARRET_FIELD(storage.prefix),
+     .help = "S3 object name prefix (garret only), e.g. \"garret/\" to share a bucket; a "
+             "missing trailing `/` is added.",
+     .example = R"("garret/")",
+     .check = checkStoragePrefix},
+    {.path = "storage.part-size",
+     .field = GARRET_FIELD(storage.part_size),
+     .help = "S3 upload part size, bytes (garret only): blobs up to this size are one "
+             "PutObject, larger ones multipart uploads in parts of this size. Each upload "
+             "buffers about two parts in memory.",
+     .min = 5 << 20,
+     .max = std::int64_t{5} << 30},
+    {.path = "storage.max-connections",
+     .field = GARRET_FIELD(storage.max_connections),
+     .help = "Most S3 requests in flight at once (garret only); further requests wait.",
+     .min = 1,
+     .max = 1024},
     {.path = "storage.credentials.access_key_id",
      .field = GARRET_FIELD(storage.access_key_id),
      .help = "S3 access key id. If neither credential is set, read from `AWS_ACCESS_KEY_ID`.",
@@ -267,6 +304,13 @@ const Key kKeys[] = {
      .field = GARRET_FIELD(worker_threads),
      .help = "Threads for blocking database and storage work; 0 = one per CPU.",
      .max = 4096},
+    {.path = "garret.database-pool-size",
+     .field = GARRET_FIELD(database_pool_size),
+     .help = "PostgreSQL connections each garretd process opens at most (on demand); a call "
+             "finding all busy waits up to 10 s, then fails with 503. Keep replicas times this "
+             "below the server's `max_connections`.",
+     .min = 1,
+     .max = 1000},
     {.path = "garret.max-body-size",
      .field = GARRET_FIELD(max_body_size),
      .help = "Largest request body (a NAR upload), bytes.",
@@ -476,6 +520,19 @@ Status checkCacheName(std::string_view value) {
   if (!auth::isValidCacheName(value)) {
     return invalid("\"" + std::string(value) +
                    "\" is not a cache name (letters, digits, '-', '_', '+'; at most 50)");
+  }
+  return okStatus();
+}
+
+// Object names are <prefix><key>: the prefix is key characters in
+// non-empty segments, like a key ("a/b" or "a/b/").
+Status checkStoragePrefix(std::string_view value) {
+  std::string_view segments = value;
+  if (segments.ends_with('/')) segments.remove_suffix(1);
+  if (!value.empty() && !storage::isValidBlobKey(segments)) {
+    return invalid("\"" + std::string(value) +
+                   "\" is not a valid prefix (letters, digits, '.', '_', '-' in '/'-separated "
+                   "parts)");
   }
   return okStatus();
 }
@@ -946,6 +1003,10 @@ Status applyAtticFallbacks(ServerConfig& config, const EnvLookup& env) {
     if (key.fallback == Fallback::kFirstWhenTableUnset && contains(done_tables, table)) continue;
     std::string name(key.attic_env);
     auto value = nonEmptyVariable(env, name);
+    if (!value && !key.extra_env.empty()) {
+      name = key.extra_env;
+      value = nonEmptyVariable(env, name);
+    }
     if (!value) continue;
     GARRET_TRY(applyEnvVariable(key, name, *value, config));
     done_tables.push_back(table);
@@ -1121,6 +1182,7 @@ std::string referenceRow(const Key& key, ServerConfig& defaults) {
     def = "`" + renderValue(key, defaults) + "`";
   std::string env = "`" + envName(key.path) + "`";
   if (!key.attic_env.empty()) env += ", `" + std::string(key.attic_env) + "` (if unset)";
+  if (!key.extra_env.empty()) env += ", then `" + std::string(key.extra_env) + "`";
   return "| `" + std::string(splitPath(key.path).second) + "` | " + markdownCell(type) + " | " +
          markdownCell(def) + " | " + env + " | " + markdownCell(key.help) + " |\n";
 }
@@ -1176,6 +1238,10 @@ Status finalizeConfig(ServerConfig& config) {
   if (config.data_dir.empty()) return invalid("`garret.data-dir`: must not be empty");
   fs::path dir(config.data_dir);
   if (config.database_url.empty()) config.database_url = "sqlite://" + (dir / "garret.db").string();
+  if (!config.database_password_file.empty() && config.database_url.starts_with("sqlite:")) {
+    return invalid("`database.password-file` is set but `database.url` is SQLite; the password "
+                   "file is for PostgreSQL only");
+  }
   if (config.storage.type == "local" && config.storage.path.empty()) {
     config.storage.path = (dir / "storage").string();
   }

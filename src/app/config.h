@@ -37,9 +37,14 @@ struct StorageConfig {
   // s3:
   std::string bucket;
   std::string region;
-  std::string endpoint;  // S3-compatible server; forces path-style addressing
+  std::string endpoint;  // S3-compatible server; path-style addressing by default
   std::string access_key_id;
   std::string secret_access_key;
+  // garret's own s3 keys.
+  std::string addressing = "auto";  // auto | path | virtual-hosted
+  std::string prefix;               // object names are <prefix><key>
+  std::uint64_t part_size = 8ull << 20;
+  int max_connections = 16;
 };
 
 // FastCDC parameters, bytes. NARs smaller than nar_size_threshold are stored
@@ -84,6 +89,8 @@ struct ServerConfig {
   std::uint64_t max_nar_info_size = 1048576;
 
   std::string database_url;  // finalizeConfig: sqlite://<data_dir>/garret.db
+  // PostgreSQL: a file holding the password (garret's own key).
+  std::string database_password_file;
   bool database_heartbeat = false;
 
   StorageConfig storage;
@@ -96,6 +103,7 @@ struct ServerConfig {
   std::string data_dir = "garret-data";
   int threads = 0;         // network threads; 0 = hardware concurrency
   int worker_threads = 0;  // blocking database/storage work; 0 = hardware concurrency
+  int database_pool_size = 8;  // PostgreSQL connections per process
   std::uint64_t max_body_size = 32ull << 30;
   std::uint64_t max_header_size = 16384;
   std::int64_t idle_timeout_seconds = 60;
@@ -139,10 +147,11 @@ Result<ServerConfig> loadConfigFile(const std::filesystem::path& path);
 //     (true/false/1/0/yes/no/on/off), durations ("12 hours"), lists
 //     (comma-separated).
 //  2. Attic's variables, only where the value is still unset, as Attic reads
-//     them: ATTIC_SERVER_DATABASE_URL; the first of ATTIC_SERVER_TOKEN_
-//     RS256_PUBKEY_BASE64, …_RS256_SECRET_BASE64, …_HS256_SECRET_BASE64 when
-//     no signing key is set; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when
-//     neither storage credential is set.
+//     them: ATTIC_SERVER_DATABASE_URL (then the conventional DATABASE_URL);
+//     the first of ATTIC_SERVER_TOKEN_RS256_PUBKEY_BASE64,
+//     …_RS256_SECRET_BASE64, …_HS256_SECRET_BASE64 when no signing key is set;
+//     AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when neither storage
+//     credential is set.
 // Errors name the variable and the key.
 Status applyEnvironment(ServerConfig& config, const EnvLookup& env);
 

@@ -10,8 +10,10 @@
 #include <sstream>
 
 #include "core/encoding.h"
+#include "db/postgres/postgres_metadata_db.h"
 #include "db/sqlite/sqlite_metadata_db.h"
 #include "storage/local/local_blob_store.h"
+#include "storage/s3/s3_blob_store.h"
 
 namespace garret::app {
 
@@ -19,10 +21,33 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Result<std::unique_ptr<db::MetadataDb>> openDatabase(const std::string& url) {
+// PostgreSQL: a pool of connections; the URL goes to libpq as it is. Its
+// password never appears in messages.
+Result<std::unique_ptr<db::MetadataDb>> openPostgres(const ServerConfig& config) {
+  db::PostgresOptions options;
+  options.pool_size = config.database_pool_size;
+  options.password_file = config.database_password_file;
+  GARRET_ASSIGN_OR_RETURN(auto db, db::PostgresMetadataDb::open(config.database_url, options));
+  auto migrated = db->migrate();
+  if (!migrated.ok()) {
+    Error error = migrated.error();
+    if (error.message.find("permission denied") != std::string::npos) {
+      error.message += "; the database user must be allowed to create tables (make it the "
+                       "database's owner, e.g. `createdb -O <user> <name>`)";
+    }
+    return error;
+  }
+  return std::unique_ptr<db::MetadataDb>(std::move(db));
+}
+
+Result<std::unique_ptr<db::MetadataDb>> openDatabase(const ServerConfig& config) {
+  const std::string& url = config.database_url;
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    return openPostgres(config);
+  }
   constexpr std::string_view kSqlite = "sqlite://";
   if (!url.starts_with(kSqlite)) {
-    return invalid("database url " + url + ": only sqlite:// is supported by this build");
+    return invalid("`database.url` must start with sqlite://, postgres:// or postgresql://");
   }
   std::string path = url.substr(kSqlite.size());
   if (auto q = path.find('?'); q != std::string::npos) path.resize(q);
@@ -35,9 +60,42 @@ Result<std::unique_ptr<db::MetadataDb>> openDatabase(const std::string& url) {
   return std::unique_ptr<db::MetadataDb>(std::move(db));
 }
 
+storage::S3Addressing s3Addressing(const std::string& style) {
+  if (style == "path") return storage::S3Addressing::kPath;
+  if (style == "virtual-hosted") return storage::S3Addressing::kVirtualHosted;
+  return storage::S3Addressing::kAuto;
+}
+
+// The config already holds [storage.credentials] or, failing those,
+// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. AWS_SESSION_TOKEN belongs to the
+// key id in AWS_ACCESS_KEY_ID, so it is used only with that key id.
+storage::S3Options s3Options(const StorageConfig& s, const EnvLookup& env) {
+  storage::S3Options o;
+  o.bucket = s.bucket;
+  o.region = s.region;
+  o.endpoint = s.endpoint;
+  o.addressing = s3Addressing(s.addressing);
+  o.access_key_id = s.access_key_id;
+  o.secret_access_key = s.secret_access_key;
+  auto env_key_id = env("AWS_ACCESS_KEY_ID");
+  auto token = env("AWS_SESSION_TOKEN");
+  if (token && !token->empty() && env_key_id && *env_key_id == s.access_key_id) {
+    o.session_token = *token;
+  }
+  o.prefix = s.prefix;
+  o.part_size = static_cast<std::size_t>(s.part_size);
+  o.max_connections = s.max_connections;
+  return o;
+}
+
 Result<std::unique_ptr<storage::BlobStore>> openStorage(const StorageConfig& s) {
+  if (s.type == "s3") {
+    auto store = storage::S3BlobStore::open(s3Options(s, processEnvironment()));
+    if (!store.ok()) return store.error().context("[storage] type = \"s3\"");
+    return std::unique_ptr<storage::BlobStore>(std::move(store).value());
+  }
   if (s.type != "local") {
-    return invalid("storage type " + s.type + " is not supported by this build; use \"local\"");
+    return invalid("storage type " + s.type + " is not supported; use \"local\" or \"s3\"");
   }
   GARRET_ASSIGN_OR_RETURN(auto store, storage::LocalBlobStore::open(std::filesystem::path(s.path)));
   return std::unique_ptr<storage::BlobStore>(std::move(store));
@@ -143,7 +201,7 @@ cache::GcOptions gcOptions(const ServerConfig& c) {
 Result<std::unique_ptr<Runtime>> openRuntime(const ServerConfig& config) {
   auto rt = std::make_unique<Runtime>();
   rt->config = config;
-  GARRET_ASSIGN_OR_RETURN(rt->db, openDatabase(config.database_url));
+  GARRET_ASSIGN_OR_RETURN(rt->db, openDatabase(config));
   GARRET_ASSIGN_OR_RETURN(rt->blobs, openStorage(config.storage));
   GARRET_ASSIGN_OR_RETURN(auth::TokenKey key, loadTokenKey(config));
   auth::VerifyOptions verify;

@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 
 #include <openssl/rand.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <algorithm>
 
@@ -21,6 +25,20 @@ GarbageCollector::GarbageCollector(db::MetadataDb& db, storage::BlobStore& blobs
   std::uint8_t random[4];
   RAND_bytes(random, sizeof random);
   holder_ = fmt::format("{}:{}:{}", host, ::getpid(), hexEncode(ByteSpan(random, sizeof random)));
+}
+
+bool GarbageCollector::isGoneLocalHolder(std::string_view holder) const {
+  // Holders are "<host>:<pid>:<random>".
+  auto first = holder.find(':');
+  auto last = holder.rfind(':');
+  if (first == std::string_view::npos || last == first) return false;
+  std::string_view ours(holder_);
+  if (holder.substr(0, first) != ours.substr(0, ours.find(':'))) return false;
+  std::string pid_text(holder.substr(first + 1, last - first - 1));
+  char* end = nullptr;
+  long pid = std::strtol(pid_text.c_str(), &end, 10);
+  if (pid_text.empty() || *end != '\0' || pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
 Status GarbageCollector::renewLease() {
@@ -52,6 +70,16 @@ Result<GcResult> GarbageCollector::run(const Progress& progress) {
   result.lease_holder = holder_;
   GARRET_ASSIGN_OR_RETURN(bool held,
                           db_.acquireGcLease(holder_, clock_.now(), options_.lease_ttl));
+  if (!held) {
+    // A collector on this machine that was killed holds the lease until it
+    // expires; take it over rather than wait.
+    GARRET_ASSIGN_OR_RETURN(auto other, db_.gcLeaseHolder(clock_.now()));
+    if (other && isGoneLocalHolder(*other)) {
+      say("taking over the lease of a garbage collector that is gone: " + *other);
+      GARRET_ASSIGN_OR_RETURN(
+          held, db_.acquireGcLease(holder_, clock_.now(), options_.lease_ttl, *other));
+    }
+  }
   if (!held) {
     say("another garbage collector is running; skipping this pass");
     result.skipped = true;

@@ -70,6 +70,8 @@ class GarbageCollector {
   Status rewritePacks(GcResult& result, const Progress& progress);
   // Renews the lease; an error if it was lost (another collector took it).
   Status renewLease();
+  // True for a lease holder that ran on this host in a process that exited.
+  bool isGoneLocalHolder(std::string_view holder) const;
 
   db::MetadataDb& db_;
   storage::BlobStore& blobs_;

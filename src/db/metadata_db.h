@@ -267,9 +267,12 @@ class MetadataDb {
 
   // One garbage collector at a time across replicas: a lease with a holder
   // and an expiry. Acquires (or renews, for the same holder) the lease
-  // until now + ttl; false if another holder has an unexpired lease.
+  // until now + ttl; false if another holder has an unexpired lease, unless
+  // that holder is `replace` (a collector known to be gone).
   virtual Result<bool> acquireGcLease(std::string_view holder, std::int64_t now,
-                                      std::int64_t ttl) = 0;
+                                      std::int64_t ttl, std::string_view replace = {}) = 0;
+  // The holder of the unexpired lease, if any.
+  virtual Result<std::optional<std::string>> gcLeaseHolder(std::int64_t now) = 0;
   // Gives the lease up if `holder` has it.
   virtual Status releaseGcLease(std::string_view holder) = 0;
 

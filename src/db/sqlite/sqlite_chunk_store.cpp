@@ -442,17 +442,26 @@ Result<GcReport> SqliteMetadataDb::collectGarbage(const GcRequest& request) {
 }
 
 Result<bool> SqliteMetadataDb::acquireGcLease(std::string_view holder, std::int64_t now,
-                                              std::int64_t ttl) {
+                                              std::int64_t ttl, std::string_view replace) {
   std::lock_guard lock(mu_);
   GARRET_ASSIGN_OR_RETURN(
       auto stmt,
       conn_->prepare("INSERT INTO gc_lease (id, holder, expires_at) VALUES (1, ?1, ?2) "
                      "ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, "
                      "expires_at = excluded.expires_at "
-                     "WHERE gc_lease.holder = excluded.holder OR gc_lease.expires_at <= ?3"));
-  stmt.bind(1, holder).bind(2, now + ttl).bind(3, now);
+                     "WHERE gc_lease.holder = excluded.holder OR gc_lease.expires_at <= ?3 "
+                     "OR gc_lease.holder = ?4"));
+  stmt.bind(1, holder).bind(2, now + ttl).bind(3, now).bind(4, replace);
   GARRET_TRY(stmt.run());
   return conn_->changes() > 0;
+}
+
+Result<std::optional<std::string>> SqliteMetadataDb::gcLeaseHolder(std::int64_t now) {
+  std::lock_guard lock(mu_);
+  GARRET_ASSIGN_OR_RETURN(
+      auto stmt, conn_->prepare("SELECT holder FROM gc_lease WHERE id = 1 AND expires_at > ?"));
+  stmt.bind(1, now);
+  return queryOne(stmt, [](const Statement& s) -> Result<std::string> { return s.text(0); });
 }
 
 Status SqliteMetadataDb::releaseGcLease(std::string_view holder) {

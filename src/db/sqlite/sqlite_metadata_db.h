@@ -79,8 +79,9 @@ class SqliteMetadataDb final : public MetadataDb {
   Result<std::vector<ObjectRecord>> listPinned(std::int64_t cache_id) override;
 
   Result<GcReport> collectGarbage(const GcRequest& request) override;
-  Result<bool> acquireGcLease(std::string_view holder, std::int64_t now,
-                              std::int64_t ttl) override;
+  Result<bool> acquireGcLease(std::string_view holder, std::int64_t now, std::int64_t ttl,
+                              std::string_view replace = {}) override;
+  Result<std::optional<std::string>> gcLeaseHolder(std::int64_t now) override;
   Status releaseGcLease(std::string_view holder) override;
   Result<std::uint64_t> dropDamagedChunks(const std::vector<std::int64_t>& chunk_ids,
                                           bool dry_run) override;

@@ -122,6 +122,23 @@ TEST(ConfigTest, ParsesAtticS3Config) {
   EXPECT_TRUE(config->storage.path.empty());  // s3: no local directory
 }
 
+TEST(ConfigTest, ParsesGarretS3Keys) {
+  auto config = parseConfig(
+      "[storage]\ntype = \"s3\"\nbucket = \"b\"\nregion = \"r\"\n"
+      "endpoint = \"http://127.0.0.1:9000\"\naddressing = \"virtual-hosted\"\n"
+      "prefix = \"garret/cache\"\npart-size = 16777216\nmax-connections = 4\n",
+      "s3.toml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->storage.addressing, "virtual-hosted");
+  EXPECT_EQ(config->storage.prefix, "garret/cache");
+  EXPECT_EQ(config->storage.part_size, 16777216u);
+  EXPECT_EQ(config->storage.max_connections, 4);
+  ServerConfig defaults;
+  EXPECT_EQ(defaults.storage.addressing, "auto");
+  EXPECT_EQ(defaults.storage.part_size, 8u << 20);
+  EXPECT_EQ(defaults.storage.max_connections, 16);
+}
+
 TEST(ConfigTest, ParsesGarretTable) {
   auto config = loadConfigFile(kDataDir + "garret_full.toml");
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -282,6 +299,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadValueCase{"[storage]\nendpoint = \"minio:9000\"",
                      "`storage.endpoint`: expected an http://"},
         BadValueCase{"[storage]\npath = 5", "`storage.path`: expected a string"},
+        BadValueCase{"[storage]\naddressing = \"dns\"",
+                     "`storage.addressing`: unknown value \"dns\" (expected one of: auto, path, "
+                     "virtual-hosted)"},
+        BadValueCase{"[storage]\nprefix = \"../x\"", "`storage.prefix`: \"../x\" is not a valid"},
+        BadValueCase{"[storage]\npart-size = 1048576",
+                     "`storage.part-size`: must be between 5242880 and 5368709120"},
+        BadValueCase{"[storage]\nmax-connections = 0",
+                     "`storage.max-connections`: must be between 1 and 1024"},
         BadValueCase{"[chunking]\nmin-size = 0",
                      "`chunking.min-size`: must be between 64 and 1048576"},
         BadValueCase{"[chunking]\nmax-size = 1.5",
@@ -462,6 +487,67 @@ TEST(ConfigTest, EmptyVariablesAreIgnored) {
                   .ok());
   EXPECT_EQ(config.listen, "127.0.0.1:8080");
   EXPECT_TRUE(config.database_url.empty());
+}
+
+// DATABASE_URL is the last resort: after the file, GARRET_DATABASE_URL and
+// ATTIC_SERVER_DATABASE_URL.
+TEST(ConfigTest, DatabaseUrlVariableFillsOnlyUnsetValue) {
+  ServerConfig unset;
+  ASSERT_TRUE(
+      applyEnvironment(unset, FakeEnv({{"DATABASE_URL", "postgres://generic/x"}}).lookup()).ok());
+  EXPECT_EQ(unset.database_url, "postgres://generic/x");
+
+  ServerConfig from_file = parseOk("[database]\nurl = \"sqlite://file.db\"\n");
+  ASSERT_TRUE(
+      applyEnvironment(from_file, FakeEnv({{"DATABASE_URL", "postgres://generic/x"}}).lookup())
+          .ok());
+  EXPECT_EQ(from_file.database_url, "sqlite://file.db");
+
+  for (const char* preferred : {"GARRET_DATABASE_URL", "ATTIC_SERVER_DATABASE_URL"}) {
+    ServerConfig both;
+    FakeEnv env({{preferred, "postgres://preferred/x"}, {"DATABASE_URL", "postgres://generic/x"}});
+    ASSERT_TRUE(applyEnvironment(both, env.lookup()).ok());
+    EXPECT_EQ(both.database_url, "postgres://preferred/x") << preferred;
+  }
+  ServerConfig empty_attic;
+  ASSERT_TRUE(applyEnvironment(empty_attic, FakeEnv({{"ATTIC_SERVER_DATABASE_URL", ""},
+                                                     {"DATABASE_URL", "postgres://generic/x"}})
+                                                .lookup())
+                  .ok());
+  EXPECT_EQ(empty_attic.database_url, "postgres://generic/x");
+
+  ServerConfig bad;
+  Status s = applyEnvironment(bad, FakeEnv({{"DATABASE_URL", "mysql://x"}}).lookup());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("DATABASE_URL (`database.url`): unsupported"),
+            std::string::npos)
+      << s.error().message;
+}
+
+TEST(ConfigTest, DatabasePasswordFileAndPoolSize) {
+  ServerConfig config = parseOk(
+      "[database]\nurl = \"postgresql://garret@db/garret\"\n"
+      "password-file = \"/run/secrets/db\"\n[garret]\ndatabase-pool-size = 20\n");
+  EXPECT_EQ(config.database_password_file, "/run/secrets/db");
+  EXPECT_EQ(config.database_pool_size, 20);
+  EXPECT_TRUE(finalizeConfig(config).ok());
+  EXPECT_EQ(ServerConfig{}.database_pool_size, 8);
+
+  ServerConfig env;
+  ASSERT_TRUE(applyEnvironment(env, FakeEnv({{"GARRET_DATABASE_PASSWORD_FILE", "/pw"},
+                                             {"GARRET_DATABASE_POOL_SIZE", "3"}})
+                                        .lookup())
+                  .ok());
+  EXPECT_EQ(env.database_password_file, "/pw");
+  EXPECT_EQ(env.database_pool_size, 3);
+  EXPECT_NE(parseError("[garret]\ndatabase-pool-size = 0\n").find("must be between 1 and 1000"),
+            std::string::npos);
+
+  // Only PostgreSQL reads it; with SQLite it would be silently ignored.
+  ServerConfig sqlite = parseOk("[database]\npassword-file = \"/pw\"\n");
+  Status s = finalizeConfig(sqlite);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("`database.password-file`"), std::string::npos);
 }
 
 TEST(ConfigTest, AtticDatabaseUrlFillsOnlyUnsetValue) {
@@ -754,7 +840,7 @@ TEST(ConfigTest, ReferenceListsEveryEnvironmentName) {
     auto end = line.find('`', start + 1);
     EXPECT_EQ(++seen[line.substr(start, end - start)], 1) << line;
   }
-  EXPECT_EQ(seen.size(), 48u);  // every key
+  EXPECT_EQ(seen.size(), 54u);  // every key
 }
 
 // docs/configuration.md embeds the generated reference and example between

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <random>
 
@@ -268,6 +270,27 @@ TEST_F(ChunkedStorageTest, OnlyOneCollectorRunsAtATime) {
   EXPECT_EQ(blobCount(), 0u);
   // The pass gave its lease back.
   EXPECT_TRUE(*db_->acquireGcLease("another-replica", clock_.now(), 600));
+}
+
+TEST_F(ChunkedStorageTest, LeaseOfAKilledLocalCollectorIsTakenOver) {
+  // A collector on this host whose process is gone (killed with -9).
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  std::string dead = std::string(host) + ":" + std::to_string(child) + ":0badf00d";
+  ASSERT_TRUE(*db_->acquireGcLease(dead, clock_.now(), 600));
+  auto done = gc();
+  ASSERT_TRUE(done.ok());
+  EXPECT_FALSE(done->skipped);
+  // A live one is respected.
+  std::string alive = std::string(host) + ":" + std::to_string(::getpid()) + ":0badf00d";
+  ASSERT_TRUE(*db_->acquireGcLease(alive, clock_.now(), 600));
+  auto skipped = gc();
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_TRUE(skipped->skipped);
 }
 
 TEST_F(ChunkedStorageTest, RetentionSparesPinnedAndRecentlyAccessedPaths) {

@@ -1,5 +1,5 @@
 // Runs the MetadataDb contract over every backend that needs no server.
-// PostgreSQL runs the same suite from tests/integration.
+// PostgreSQL runs the same suite from postgres_metadata_db_contract_test.cpp.
 
 #include "unit/db/metadata_db_contract.h"
 

@@ -11,7 +11,9 @@
 
 #include "storage/blob_store.h"
 #include "storage/local/local_blob_store.h"
+#include "storage/s3/s3_blob_store.h"
 #include "support/fake_blob_store.h"
+#include "support/s3_server.h"
 #include "support/temp_dir.h"
 
 namespace garret::storage {
@@ -31,10 +33,32 @@ struct FakeFactory {
   std::unique_ptr<BlobStore> make() { return std::make_unique<FakeBlobStore>(); }
 };
 
+// s3rver behind the harness proxy (which checks every signature); 5 MiB
+// parts, so LargeStreamingWrite is a four-part multipart upload. Each store
+// has its own key prefix, so tests sharing the server see only their keys.
+struct S3Factory {
+  static constexpr const char* kName = "S3";
+  static bool skipped() { return garret::testing::s3TestsSkipped(); }
+  std::unique_ptr<BlobStore> make() {
+    auto* server = garret::testing::sharedS3Server();
+    if (server == nullptr) {
+      ADD_FAILURE() << garret::testing::sharedS3ServerError();
+      return nullptr;
+    }
+    std::string prefix = garret::testing::S3TestServer::uniquePrefix("contract");
+    auto store = S3BlobStore::open(server->options(prefix));
+    if (!store.ok()) ADD_FAILURE() << store.error().message;
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+};
+
 template <class Factory>
 class BlobStoreContractTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if constexpr (requires { Factory::skipped(); }) {
+      if (Factory::skipped()) GTEST_SKIP() << "GARRET_SKIP_S3=1";
+    }
     store_ = factory_.make();
     ASSERT_NE(store_, nullptr);
   }
@@ -69,7 +93,7 @@ struct FactoryNames {
   }
 };
 
-using Factories = ::testing::Types<LocalFactory, FakeFactory>;
+using Factories = ::testing::Types<LocalFactory, FakeFactory, S3Factory>;
 TYPED_TEST_SUITE(BlobStoreContractTest, Factories, FactoryNames);
 
 std::string pattern(std::size_t size, std::uint32_t seed) {
