@@ -21,12 +21,21 @@ start_postgres() {
   chown nobody:nogroup "$PG_DIR"
   runuser -u nobody -- "$bin/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync >"$PG_DIR/initdb.log" 2>&1 ||
     { cat "$PG_DIR/initdb.log" >&2; return 1; }
-  runuser -u nobody -- "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
-    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-    start >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
   PG_BIN=$bin
+  PG_OPTS="-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  resume_postgres || return 1
   PG_URL="postgresql://postgres@127.0.0.1:$port/garret"
   psql -q "postgresql://postgres@127.0.0.1:$port/postgres" -c "CREATE DATABASE garret" >/dev/null
+}
+
+# pause_postgres / resume_postgres: stop the server (as `pg_ctl -m fast`
+# does: connections are cut) and start it again on the same port and data.
+pause_postgres() {
+  runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+}
+resume_postgres() {
+  runuser -u nobody -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+    -o "$PG_OPTS" start >/dev/null || { cat "$PG_DIR/server.log" >&2; return 1; }
 }
 
 stop_postgres() {
