@@ -41,9 +41,6 @@ namespace {
 // that a stream of uploads sharing chunks does not write on every lookup.
 constexpr std::int64_t kClaimRefresh = 300;
 
-constexpr const char* kChunkColumns =
-    "id, chunk_hash, size, compression, pack_id, pack_offset, length, created_at, last_used_at";
-constexpr const char* kPackColumns = "id, blob_key, size, state, created_at, dead_at";
 
 std::string sql(std::initializer_list<std::string_view> parts) {
   std::string out;
@@ -51,42 +48,11 @@ std::string sql(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-Result<ChunkRecord> readChunk(const Row& r) {
-  ChunkRecord c;
-  c.id = r.int64(0);
-  GARRET_ASSIGN_OR_RETURN(c.chunk_hash, readHash(r, 1));
-  c.size = static_cast<std::uint64_t>(r.int64(2));
-  c.compression = r.text(3);
-  c.pack_id = r.int64(4);
-  c.offset = static_cast<std::uint64_t>(r.int64(5));
-  c.length = static_cast<std::uint64_t>(r.int64(6));
-  c.created_at = r.int64(7);
-  c.last_used_at = r.int64(8);
-  return c;
-}
-
-Result<PackRecord> readPackAt(const Row& r, int first) {
-  PackRecord p;
-  p.id = r.int64(first);
-  p.blob_key = r.text(first + 1);
-  p.size = static_cast<std::uint64_t>(r.int64(first + 2));
-  std::string state = r.text(first + 3);
-  if (state == "live") {
-    p.state = PackState::kLive;
-  } else if (state == "dead") {
-    p.state = PackState::kDead;
-  } else if (state == "writing") {
-    p.state = PackState::kWriting;
-  } else {
-    return makeError(ErrorCode::kInternal,
-                     "pack " + std::to_string(p.id) + " has an unknown state: " + state);
-  }
-  p.created_at = r.int64(first + 4);
-  p.dead_at = r.isNull(first + 5) ? 0 : r.int64(first + 5);
-  return p;
-}
-
-Result<PackRecord> readPack(const Row& r) { return readPackAt(r, 0); }
+using rows::kChunkColumns;
+using rows::kPackColumns;
+constexpr auto readChunk = &rows::chunk<Row>;
+Result<PackRecord> readPackAt(const Row& r, int first) { return rows::pack(r, first); }
+Result<PackRecord> readPack(const Row& r) { return rows::pack(r, 0); }
 
 // A chunk with its pack's blob key.
 Result<ChunkRecord> readClaimed(const Row& r) {

@@ -31,16 +31,6 @@ namespace {
 // Hashes per missingPaths query (one array parameter).
 constexpr std::size_t kMissingBatch = 10000;
 
-constexpr const char* kCacheColumns =
-    "id, name, keypair, is_public, store_dir, priority, upstream_cache_key_names, "
-    "retention_period, created_at";
-constexpr const char* kObjectColumns =
-    "id, cache_id, store_path_hash, store_path, nar_id, \"references\", deriver, system, ca, "
-    "sigs, created_at, last_accessed_at, created_by, pinned";
-constexpr int kObjectColumnCount = 14;
-constexpr const char* kObjectColumnsO =
-    "o.id, o.cache_id, o.store_path_hash, o.store_path, o.nar_id, o.\"references\", o.deriver, "
-    "o.system, o.ca, o.sigs, o.created_at, o.last_accessed_at, o.created_by, o.pinned";
 
 std::string sql(std::initializer_list<std::string_view> parts) {
   std::string out;
@@ -48,58 +38,13 @@ std::string sql(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-Result<CacheRecord> readCache(const Row& r) {
-  CacheRecord c;
-  c.id = r.int64(0);
-  c.name = r.text(1);
-  c.keypair = r.text(2);
-  c.is_public = r.boolean(3);
-  c.store_dir = r.text(4);
-  c.priority = static_cast<int>(r.int64(5));
-  GARRET_ASSIGN_OR_RETURN(c.upstream_cache_key_names, parseJsonArray(r.text(6)));
-  if (!r.isNull(7)) c.retention_period = r.int64(7);
-  c.created_at = r.int64(8);
-  return c;
-}
-
-Result<ObjectRecord> readObject(const Row& r, int first) {
-  ObjectRecord o;
-  o.id = r.int64(first);
-  o.cache_id = r.int64(first + 1);
-  o.store_path_hash = r.text(first + 2);
-  o.store_path = r.text(first + 3);
-  o.nar_id = r.int64(first + 4);
-  GARRET_ASSIGN_OR_RETURN(o.references, parseJsonArray(r.text(first + 5)));
-  o.deriver = r.text(first + 6);
-  o.system = r.text(first + 7);
-  o.ca = r.text(first + 8);
-  GARRET_ASSIGN_OR_RETURN(o.sigs, parseJsonArray(r.text(first + 9)));
-  o.created_at = r.int64(first + 10);
-  o.last_accessed_at = r.int64(first + 11);
-  o.created_by = r.text(first + 12);
-  o.pinned = r.boolean(first + 13);
-  return o;
-}
-
-Result<StagedUpload> readStaged(const Row& r) {
-  StagedUpload st;
-  st.cache_id = r.int64(0);
-  st.file_name = r.text(1);
-  st.nar_id = r.int64(2);
-  GARRET_ASSIGN_OR_RETURN(st.client_file_hash, readHash(r, 3));
-  st.client_file_size = static_cast<std::uint64_t>(r.int64(4));
-  st.expires_at = r.int64(5);
-  st.bound = r.boolean(6);
-  return st;
-}
-
-Result<ObjectWithNar> readObjectWithNar(const Row& r) {
-  ObjectWithNar row;
-  GARRET_ASSIGN_OR_RETURN(row.object, readObject(r, 0));
-  GARRET_ASSIGN_OR_RETURN(row.nar, readNar(r, kObjectColumnCount));
-  return row;
-}
-
+using rows::kCacheColumns;
+using rows::kObjectColumns;
+using rows::kObjectColumnsO;
+constexpr auto readCache = &rows::cache<Row>;
+constexpr auto readStaged = &rows::staged<Row>;
+constexpr auto readObjectWithNar = &rows::objectWithNar<Row>;
+Result<ObjectRecord> readObject(const Row& r, int first) { return rows::object(r, first); }
 Result<NarRecord> readNarAt0(const Row& r) { return readNar(r, 0); }
 Result<ObjectRecord> readObjectAt0(const Row& r) { return readObject(r, 0); }
 Result<std::string> readText0(const Row& r) { return r.text(0); }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "db/db_rows.h"
 #include "db/metadata_db.h"
 #include "db/postgres/postgres_connection.h"
 
@@ -18,13 +19,7 @@ namespace garret::db::postgres {
 inline std::int64_t currentTime() { return static_cast<std::int64_t>(std::time(nullptr)); }
 inline std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
-inline Result<Hash> readHash(const Row& r, int column) {
-  auto hash = Hash::parseBare(r.text(column));
-  if (!hash.ok()) {
-    return makeError(ErrorCode::kInternal, "stored hash is corrupt: " + hash.error().message);
-  }
-  return hash;
-}
+inline Result<Hash> readHash(const Row& r, int column) { return rows::hash(r, column); }
 
 // The T of a reader returning Result<T>.
 template <class R>
@@ -63,21 +58,9 @@ Result<std::vector<RowType<Read>>> readAll(const Rows& rows, Read read) {
   return out;
 }
 
-// NAR rows, shared by the object joins and the chunk store.
-inline constexpr const char* kNarColumnsN =
-    "n.id, n.nar_hash, n.nar_size, n.compression, n.file_hash, n.file_size, n.created_at";
-
-inline Result<NarRecord> readNar(const Row& r, int first) {
-  NarRecord n;
-  n.id = r.int64(first);
-  GARRET_ASSIGN_OR_RETURN(n.nar_hash, readHash(r, first + 1));
-  n.nar_size = static_cast<std::uint64_t>(r.int64(first + 2));
-  n.compression = r.text(first + 3);
-  GARRET_ASSIGN_OR_RETURN(n.file_hash, readHash(r, first + 4));
-  n.file_size = static_cast<std::uint64_t>(r.int64(first + 5));
-  n.created_at = r.int64(first + 6);
-  return n;
-}
+// Rows as records (db/db_rows.h), for this backend's rows.
+using rows::kNarColumnsN;
+inline Result<NarRecord> readNar(const Row& r, int first) { return rows::nar(r, first); }
 
 // Statements shared by several PostgresMetadataDb methods; the caller holds
 // the connection (and any transaction).

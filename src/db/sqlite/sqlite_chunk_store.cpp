@@ -35,46 +35,12 @@ namespace {
 // that a stream of uploads sharing chunks does not write on every lookup.
 constexpr std::int64_t kClaimRefresh = 300;
 
-constexpr const char* kChunkColumns =
-    "id, chunk_hash, size, compression, pack_id, pack_offset, length, created_at, last_used_at";
-constexpr const char* kPackColumns = "id, blob_key, size, state, created_at, dead_at";
 
-Result<ChunkRecord> readChunk(const Statement& s) {
-  ChunkRecord c;
-  c.id = s.int64(0);
-  GARRET_ASSIGN_OR_RETURN(c.chunk_hash, readHash(s, 1));
-  c.size = static_cast<std::uint64_t>(s.int64(2));
-  c.compression = s.text(3);
-  c.pack_id = s.int64(4);
-  c.offset = static_cast<std::uint64_t>(s.int64(5));
-  c.length = static_cast<std::uint64_t>(s.int64(6));
-  c.created_at = s.int64(7);
-  c.last_used_at = s.int64(8);
-  return c;
-}
-
-Result<PackRecord> readPackAt(const Statement& s, int first) {
-  PackRecord p;
-  p.id = s.int64(first);
-  p.blob_key = s.text(first + 1);
-  p.size = static_cast<std::uint64_t>(s.int64(first + 2));
-  std::string state = s.text(first + 3);
-  if (state == "live") {
-    p.state = PackState::kLive;
-  } else if (state == "dead") {
-    p.state = PackState::kDead;
-  } else if (state == "writing") {
-    p.state = PackState::kWriting;
-  } else {
-    return makeError(ErrorCode::kInternal, "pack " + std::to_string(p.id) +
-                                               " has an unknown state: " + state);
-  }
-  p.created_at = s.int64(first + 4);
-  p.dead_at = s.isNull(first + 5) ? 0 : s.int64(first + 5);
-  return p;
-}
-
-Result<PackRecord> readPack(const Statement& s) { return readPackAt(s, 0); }
+using rows::kChunkColumns;
+using rows::kPackColumns;
+constexpr auto readChunk = &rows::chunk<Statement>;
+Result<PackRecord> readPackAt(const Statement& s, int first) { return rows::pack(s, first); }
+Result<PackRecord> readPack(const Statement& s) { return rows::pack(s, 0); }
 
 Result<ChunkLocation> readLocation(const Statement& s) {
   ChunkLocation l;

@@ -34,72 +34,16 @@ constexpr std::size_t kMissingChunk = 499;
 constexpr const char* kPragmas =
     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
-constexpr const char* kCacheColumns =
-    "id, name, keypair, is_public, store_dir, priority, upstream_cache_key_names, "
-    "retention_period, created_at";
-constexpr const char* kObjectColumns =
-    "id, cache_id, store_path_hash, store_path, nar_id, \"references\", deriver, system, ca, "
-    "sigs, created_at, last_accessed_at, created_by, pinned";
-constexpr int kObjectColumnCount = 14;
-
-// The prefixed column lists of the joins, in the order read below.
-constexpr const char* kObjectColumnsO =
-    "o.id, o.cache_id, o.store_path_hash, o.store_path, o.nar_id, o.\"references\", o.deriver, "
-    "o.system, o.ca, o.sigs, o.created_at, o.last_accessed_at, o.created_by, o.pinned";
-
-Result<CacheRecord> readCache(const Statement& s) {
-  CacheRecord c;
-  c.id = s.int64(0);
-  c.name = s.text(1);
-  c.keypair = s.text(2);
-  c.is_public = s.int64(3) != 0;
-  c.store_dir = s.text(4);
-  c.priority = static_cast<int>(s.int64(5));
-  GARRET_ASSIGN_OR_RETURN(c.upstream_cache_key_names, parseJsonArray(s.text(6)));
-  if (!s.isNull(7)) c.retention_period = s.int64(7);
-  c.created_at = s.int64(8);
-  return c;
-}
 
 
-Result<ObjectRecord> readObject(const Statement& s, int first) {
-  ObjectRecord o;
-  o.id = s.int64(first);
-  o.cache_id = s.int64(first + 1);
-  o.store_path_hash = s.text(first + 2);
-  o.store_path = s.text(first + 3);
-  o.nar_id = s.int64(first + 4);
-  GARRET_ASSIGN_OR_RETURN(o.references, parseJsonArray(s.text(first + 5)));
-  o.deriver = s.text(first + 6);
-  o.system = s.text(first + 7);
-  o.ca = s.text(first + 8);
-  GARRET_ASSIGN_OR_RETURN(o.sigs, parseJsonArray(s.text(first + 9)));
-  o.created_at = s.int64(first + 10);
-  o.last_accessed_at = s.int64(first + 11);
-  o.created_by = s.text(first + 12);
-  o.pinned = s.int64(first + 13) != 0;
-  return o;
-}
 
-Result<StagedUpload> readStaged(const Statement& s) {
-  StagedUpload st;
-  st.cache_id = s.int64(0);
-  st.file_name = s.text(1);
-  st.nar_id = s.int64(2);
-  GARRET_ASSIGN_OR_RETURN(st.client_file_hash, readHash(s, 3));
-  st.client_file_size = static_cast<std::uint64_t>(s.int64(4));
-  st.expires_at = s.int64(5);
-  st.bound = s.int64(6) != 0;
-  return st;
-}
-
-Result<ObjectWithNar> readObjectWithNar(const Statement& s) {
-  ObjectWithNar row;
-  GARRET_ASSIGN_OR_RETURN(row.object, readObject(s, 0));
-  GARRET_ASSIGN_OR_RETURN(row.nar, readNar(s, kObjectColumnCount));
-  return row;
-}
-
+using rows::kCacheColumns;
+using rows::kObjectColumns;
+using rows::kObjectColumnsO;
+constexpr auto readCache = &rows::cache<Statement>;
+constexpr auto readStaged = &rows::staged<Statement>;
+constexpr auto readObjectWithNar = &rows::objectWithNar<Statement>;
+Result<ObjectRecord> readObject(const Statement& s, int first) { return rows::object(s, first); }
 Result<NarRecord> readNarAt0(const Statement& s) { return readNar(s, 0); }
 Result<ObjectRecord> readObjectAt0(const Statement& s) { return readObject(s, 0); }
 Result<std::string> readText0(const Statement& s) { return s.text(0); }

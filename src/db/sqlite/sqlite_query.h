@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "db/db_rows.h"
 #include "db/metadata_db.h"
 #include "db/sqlite/sqlite_connection.h"
 
@@ -24,14 +25,6 @@ inline std::string sql(std::initializer_list<std::string_view> parts) {
   std::string out;
   for (std::string_view part : parts) out += part;
   return out;
-}
-
-inline Result<Hash> readHash(const Statement& s, int column) {
-  auto hash = Hash::parseBare(s.text(column));
-  if (!hash.ok()) {
-    return makeError(ErrorCode::kInternal, "stored hash is corrupt: " + hash.error().message);
-  }
-  return hash;
 }
 
 template <class R>
@@ -76,21 +69,10 @@ Result<std::vector<ReadType<Read>>> queryAll(Statement& stmt, Read read) {
 }
 
 
-// NAR rows, shared by the object joins and the chunk store.
-inline constexpr const char* kNarColumnsN =
-    "n.id, n.nar_hash, n.nar_size, n.compression, n.file_hash, n.file_size, n.created_at";
-
-inline Result<NarRecord> readNar(const Statement& s, int first) {
-  NarRecord n;
-  n.id = s.int64(first);
-  GARRET_ASSIGN_OR_RETURN(n.nar_hash, readHash(s, first + 1));
-  n.nar_size = static_cast<std::uint64_t>(s.int64(first + 2));
-  n.compression = s.text(first + 3);
-  GARRET_ASSIGN_OR_RETURN(n.file_hash, readHash(s, first + 4));
-  n.file_size = static_cast<std::uint64_t>(s.int64(first + 5));
-  n.created_at = s.int64(first + 6);
-  return n;
-}
+// Rows as records (db/db_rows.h), for this backend's statements.
+using rows::kNarColumnsN;
+inline Result<Hash> readHash(const Statement& s, int column) { return rows::hash(s, column); }
+inline Result<NarRecord> readNar(const Statement& s, int first) { return rows::nar(s, first); }
 
 // Statements shared by several SqliteMetadataDb methods; the caller holds
 // the connection (and any transaction).
