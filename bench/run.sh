@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# garret benchmark: garretd against nginx serving the same binary cache as
-# static files, plus garretd's memory use while ingesting a >1 GiB NAR.
+# garret benchmark: garretd (SQLite + local disk, and PostgreSQL + S3) against
+# nginx serving the same binary cache as static files, plus garretd's memory use
+# while ingesting a >1 GiB NAR.
 # See bench/README.md. Results go to bench/out/ and docs/performance.md.
 #
 # Environment:
@@ -10,10 +11,16 @@
 #   BENCH_DURATION     seconds per wrk measurement (default: 10)
 #   BENCH_WARMUP       seconds of wrk warm-up before each measurement (default: 2)
 #   BENCH_CONNECTIONS  wrk connections (default: 32)
-#   BENCH_ROUNDS       rounds of the six wrk runs; the best of each counts (default: 3)
+#   BENCH_ROUNDS       rounds of the wrk runs (nine; six without PostgreSQL + S3);
+#                      the best of each counts (default: 3)
 #   BENCH_BIG_MIB      size of the big-NAR file in MiB (default: 1126, i.e. 1.1 GiB)
-#   BENCH_NICE         nice level of the servers and wrk when run as root (default: -10; 0: off)
+#   BENCH_NICE         nice level of the servers (PostgreSQL and s3rver too) and wrk
+#                      when run as root (default: -10; 0: off)
 #   BENCH_SKIP_BIG=1   skip the big-NAR ingest measurement
+#   BENCH_SKIP_PG_S3=1 skip the third server, garretd on PostgreSQL + S3 (s3rver);
+#                      it is also skipped, with a message, when PostgreSQL or
+#                      node_modules/s3rver is missing or will not start
+#   BENCH_REQUIRE_PG_S3=1  fail instead of skipping it
 #   BENCH_NO_DOC=1     do not rewrite docs/performance.md
 set -euo pipefail
 
@@ -51,6 +58,8 @@ rm -f "$OUT"/*.log "$OUT"/*.txt
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/garret-bench.XXXXXX")
 GARRETD_PID=""
 NGINX_PID=""
+PGS3_PID=""    # garretd on PostgreSQL + S3
+PG_MASTER=""   # the PostgreSQL postmaster (started by start_postgres)
 
 # shellcheck source=lib.sh
 . "$ROOT/bench/lib.sh"
@@ -59,6 +68,11 @@ cleanup() {
   local rc=$?
   stop_pid "$GARRETD_PID"
   stop_pid "$NGINX_PID"
+  stop_pid "$PGS3_PID"
+  stop_s3
+  [ -z "${PG_BIN:-}" ] || stop_postgres
+  cp "$WORK/pg/server.log" "$OUT/postgres.log" 2>/dev/null || true
+  cp "$WORK/s3/harness.err" "$OUT/s3rver.log" 2>/dev/null || true
   # The private Nix store holds read-only directories.
   chmod -R u+w "$WORK" 2>/dev/null || true
   rm -rf "$WORK"
@@ -174,18 +188,22 @@ PERL
 # ---------------------------------------------------------------- servers
 
 start_garretd() {
-  # start_garretd DATA_DIR LOG: starts garretd, sets GARRETD_PID and PORT.
-  local data=$1 logf=$2 pf=$WORK/garretd.port
+  # start_garretd DATA_DIR LOG [VAR=VALUE...]: starts garretd with those
+  # variables in its environment, sets GARRETD_PID and PORT.
+  # With PID_VAR=NAME, sets NAME instead of GARRETD_PID.
+  local data=$1 logf=$2 pf=$WORK/garretd.port pid
+  shift 2
   rm -f "$pf"
-  "${NICE[@]}" "$GARRETD" serve --data-dir "$data" --listen 127.0.0.1:0 --port-file "$pf" \
+  "${NICE[@]}" env "$@" "$GARRETD" serve --data-dir "$data" --listen 127.0.0.1:0 --port-file "$pf" \
     --quiet --threads 1 --log-level warn >>"$logf" 2>&1 &
-  GARRETD_PID=$!
+  pid=$!
+  printf -v "${PID_VAR:-GARRETD_PID}" '%s' "$pid"
   for _ in $(seq 300); do
     if [ -s "$pf" ] && grep -q '^[0-9][0-9]*$' "$pf"; then
       PORT=$(cat "$pf")
       curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
     fi
-    kill -0 "$GARRETD_PID" 2>/dev/null || { cat "$logf" >&2; die "garretd exited at startup"; }
+    kill -0 "$pid" 2>/dev/null || { cat "$logf" >&2; die "garretd exited at startup"; }
     sleep 0.1
   done
   die "garretd did not start within 30 s"
@@ -238,29 +256,68 @@ nginx_worker_pid() { pgrep -P "$NGINX_PID" | head -1; }
 
 # Dies with the exit status if a server has stopped.
 check_alive() {
-  local p st
-  for p in "$GARRETD_PID" "$NGINX_PID"; do
+  local v p st
+  for v in GARRETD_PID NGINX_PID PGS3_PID S3_PID; do
+    p=${!v:-}
     [ -n "$p" ] || continue
     kill -0 "$p" 2>/dev/null && continue
     st=0; wait "$p" 2>/dev/null || st=$?
-    [ "$p" = "$GARRETD_PID" ] && GARRETD_PID="" || NGINX_PID=""
+    printf -v "$v" '%s' ""
     if [ "$st" -gt 128 ]; then st="signal $((st - 128)) ($(kill -l $((st - 128))))"; else st="exit status $st"; fi
-    die "server pid $p died during $1: $st"
+    die "server pid $p ($v) died during $1: $st"
+  done
+  # Not a child of this shell (pg_ctl starts it).
+  if [ -n "$PG_MASTER" ] && ! kill -0 "$PG_MASTER" 2>/dev/null; then
+    die "the PostgreSQL server (pid $PG_MASTER) died during $1; see $WORK/pg/server.log"
+  fi
+}
+
+# The servers behind garretd on PostgreSQL + S3: the postmaster, its children
+# (garretd's connections) and s3rver.
+pgs3_aux_pids() {
+  [ -z "$PG_MASTER" ] || { echo "$PG_MASTER"; pgrep -P "$PG_MASTER" || true; }
+  [ -z "${S3_PID:-}" ] || echo "$S3_PID"
+}
+
+# CPU seconds used so far by pgs3_aux_pids, with their exited children's.
+aux_cpu_seconds() {
+  local p
+  for p in $(pgs3_aux_pids); do cat "/proc/$p/stat" 2>/dev/null || true; done |
+    awk -v t="$TICKS" '{ sub(/^.*\) /, ""); s += $12 + $13 + $14 + $15 } END { printf "%.2f\n", s / t }'
+}
+
+# The servers' nice level for PostgreSQL's processes (each in a session, so
+# an autogroup, of its own) and s3rver (in this script's session, so only
+# reniced). Repeated before each run: PostgreSQL forks a process per connection.
+nice_aux() {
+  [ ${#NICE[@]} -gt 0 ] || return 0
+  local p
+  for p in $(pgs3_aux_pids); do
+    [ "$p" = "${S3_PID:-}" ] || echo "${BENCH_NICE:--10}" >"/proc/$p/autogroup" 2>/dev/null || true
+    renice --priority "${BENCH_NICE:--10}" -p "$p" >/dev/null 2>&1 || true
   done
 }
 
+# wrk's default 2 s timeout would count the slowest NAR downloads from s3rver
+# (20 MB NARs shared by 32 connections) as errors; it only counts, so a longer
+# one changes nothing else, and it is the same for every server.
+WRK_TIMEOUT=30s
+
 # run_wrk NAME BASE_URL SERVER_PID SCRIPT ARGS...: warm-up, then one measured
-# run. Sets W_REQS W_RPS W_MBPS W_STATUS W_ERRS W_P50 W_P99 W_CPU.
+# run. Sets W_REQS W_RPS W_MBPS W_STATUS W_ERRS W_P50 W_P99 W_CPU, and W_AUX_CPU
+# (PostgreSQL's and s3rver's CPU, in %) when AUX=1.
 run_wrk() {
-  local name=$1 url=$2 pid=$3 script=$ROOT/bench/$4 outf=$OUT/wrk-$1.txt line cpu0 cpu1
+  local name=$1 url=$2 pid=$3 script=$ROOT/bench/$4 outf=$OUT/wrk-$1.txt line cpu0 cpu1 aux0=0 aux1=0
   shift 4
-  "${NICE[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" -s "$script" "$url" -- "$@" warm-up >"$outf" 2>&1 || true
+  "${NICE[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" --timeout "$WRK_TIMEOUT" -s "$script" "$url" -- "$@" warm-up >"$outf" 2>&1 || true
   check_alive "$name, warm-up"
   cpu0=$(cpu_seconds "$pid")
-  "${NICE[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$script" "$url" -- "$@" >"$outf" 2>&1 ||
+  [ "${AUX:-0}" != 1 ] || aux0=$(aux_cpu_seconds)
+  "${NICE[@]}" wrk -t1 -c"$CONNS" -d"${DURATION}s" --timeout "$WRK_TIMEOUT" --latency -s "$script" "$url" -- "$@" >"$outf" 2>&1 ||
     { cat "$outf" >&2; check_alive "$name"; die "wrk failed ($name)"; }
   check_alive "$name"
   cpu1=$(cpu_seconds "$pid")
+  [ "${AUX:-0}" != 1 ] || aux1=$(aux_cpu_seconds)
   line=$(grep '^WRK_RESULT ' "$outf") || { cat "$outf" >&2; die "wrk printed no result ($name)"; }
   eval "$(echo "${line#WRK_RESULT }" | tr ' ' '\n' | sed 's/^/local r_/')"
   W_REQS=$r_requests
@@ -271,8 +328,10 @@ run_wrk() {
   W_P50=$r_p50_us
   W_P99=$r_p99_us
   W_CPU=$(awk -v a="$cpu0" -v b="$cpu1" -v d="$r_duration_us" 'BEGIN { printf "%.0f", 100 * (b - a) / (d / 1e6) }')
+  W_AUX_CPU=$(awk -v a="$aux0" -v b="$aux1" -v d="$r_duration_us" 'BEGIN { printf "%.0f", 100 * (b - a) / (d / 1e6) }')
   log "$(printf '%-16s %9s req/s %9s MB/s  non-2xx %-7s sock-err %-4s p50 %6s us  p99 %7s us  server CPU %s%%' \
-    "$name" "$W_RPS" "$W_MBPS" "$W_STATUS" "$W_ERRS" "$W_P50" "$W_P99" "$W_CPU")"
+    "$name" "$W_RPS" "$W_MBPS" "$W_STATUS" "$W_ERRS" "$W_P50" "$W_P99" "$W_CPU")$(
+    [ "${AUX:-0}" != 1 ] || echo " + PostgreSQL/s3rver $W_AUX_CPU%")"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -301,19 +360,88 @@ log "garretd listening on 127.0.0.1:$PORT (pid $GARRETD_PID)"
 TOKEN=$("$GARRETD" make-token --data-dir "$DATA" --sub bench --validity 1d \
   --pull '*' --push '*' --create-cache '*' 2>>"$OUT/garretd.log") || die "make-token failed"
 printf 'machine 127.0.0.1 password %s\n' "$TOKEN" >"$NETRC"
-code=$(curl -s -o "$WORK/create.out" -w '%{http_code}' -X POST \
-  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d '{"keypair":"Generate","is_public":true,"store_dir":"/nix/store","priority":41,"upstream_cache_key_names":[]}' \
-  "http://127.0.0.1:$PORT/_api/v1/cache-config/bench")
-case $code in 2??) ;; *) cat "$WORK/create.out" >&2; die "creating cache 'bench' failed: HTTP $code" ;; esac
 
+# create_cache PORT: the public cache "bench" on the garretd at that port.
+create_cache() {
+  local code
+  code=$(curl -s -o "$WORK/create.out" -w '%{http_code}' -X POST \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d '{"keypair":"Generate","is_public":true,"store_dir":"/nix/store","priority":41,"upstream_cache_key_names":[]}' \
+    "http://127.0.0.1:$1/_api/v1/cache-config/bench")
+  case $code in 2??) ;; *) cat "$WORK/create.out" >&2; die "creating cache 'bench' on port $1 failed: HTTP $code" ;; esac
+}
+
+# push_paths PORT LOG: nix copy of all store paths to that garretd; sets PUSH_S.
+push_paths() {
+  local t
+  t=$(date +%s.%N)
+  nix copy --to "http://127.0.0.1:$1/bench?compression=zstd" $(cat "$WORK/paths") \
+    >"$2" 2>&1 || { tail -20 "$2" >&2; die "nix copy to the garretd on port $1 failed"; }
+  PUSH_S=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+}
+
+create_cache "$PORT"
 log "pushing to garretd (nix copy, zstd)"
-t=$(date +%s.%N)
-nix copy --to "http://127.0.0.1:$PORT/bench?compression=zstd" $(cat "$WORK/paths") \
-  >"$OUT/push-garretd.log" 2>&1 || { tail -20 "$OUT/push-garretd.log" >&2; die "nix copy to garretd failed"; }
-PUSH_GARRETD_S=$(awk -v a="$t" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+push_paths "$PORT" "$OUT/push-garretd.log"
+PUSH_GARRETD_S=$PUSH_S
 G_RSS_PUSH_KB=$(vm_kb "$GARRETD_PID" VmHWM)
 log "pushed in $PUSH_GARRETD_S s; garretd VmHWM $G_RSS_PUSH_KB kB"
+
+# ---------------------------------------------------------------- 2b. garretd on PostgreSQL + S3
+
+# The same paths on a second garretd whose metadata is in a throwaway
+# PostgreSQL server and whose storage is s3rver, both started by
+# scripts/testing/servers.sh. Skipped (with a message) when they are missing or
+# do not start, unless BENCH_REQUIRE_PG_S3=1.
+PGS3=0 PGS3_WHY=""
+pgs3_skip() {
+  PGS3_WHY=$1
+  [ "${BENCH_REQUIRE_PG_S3:-0}" != 1 ] || die "garretd on PostgreSQL + S3: $1 (BENCH_REQUIRE_PG_S3=1)"
+  log "skipping garretd on PostgreSQL + S3: $1"
+  stop_s3
+  [ -z "${PG_BIN:-}" ] || stop_postgres
+}
+if [ "${BENCH_SKIP_PG_S3:-0}" = 1 ]; then
+  PGS3_WHY="BENCH_SKIP_PG_S3=1"
+  log "skipping garretd on PostgreSQL + S3 (BENCH_SKIP_PG_S3=1)"
+elif ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null; then
+  pgs3_skip "PostgreSQL is not installed (apt-get install postgresql, or scripts/install-deps.sh)"
+elif ! command -v node >/dev/null || [ ! -d "$ROOT/node_modules/s3rver" ]; then
+  pgs3_skip "node or node_modules/s3rver is missing (run scripts/install-deps.sh)"
+elif [ "$(id -u)" -ne 0 ] || ! command -v runuser >/dev/null; then
+  pgs3_skip "starting PostgreSQL as 'nobody' needs root and runuser"
+else
+  chmod 711 "$WORK" # PostgreSQL runs as nobody in $WORK/pg
+  log "starting PostgreSQL and s3rver"
+  if ! start_postgres "$WORK/pg"; then
+    pgs3_skip "PostgreSQL did not start"
+  elif ! start_s3 "$WORK/s3" garret-bench; then
+    pgs3_skip "s3rver did not start"
+  else
+    PGS3=1
+  fi
+fi
+if [ "$PGS3" = 1 ]; then
+  PG_MASTER=$(head -1 "$PG_DIR/data/postmaster.pid")
+  log "PostgreSQL at $PG_URL (postmaster pid $PG_MASTER), s3rver at $S3_ENDPOINT (pid $S3_PID, bucket $S3_BUCKET)"
+  PGS3_DATA=$WORK/garret-pgs3
+  mkdir -p "$PGS3_DATA"
+  # The same token secret, so that the token in $NETRC works on both garretds.
+  cp "$DATA/jwt-secret" "$PGS3_DATA/jwt-secret"
+  G_PORT=$PORT
+  PID_VAR=PGS3_PID start_garretd "$PGS3_DATA" "$OUT/garretd-pg-s3.log" \
+    GARRET_DATABASE_URL="$PG_URL" GARRET_STORAGE_TYPE=s3 GARRET_STORAGE_BUCKET="$S3_BUCKET" \
+    GARRET_STORAGE_REGION=us-east-1 GARRET_STORAGE_ENDPOINT="$S3_ENDPOINT" \
+    AWS_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"
+  PGS3_PORT=$PORT PORT=$G_PORT
+  log "garretd on PostgreSQL + S3 listening on 127.0.0.1:$PGS3_PORT (pid $PGS3_PID)"
+  create_cache "$PGS3_PORT"
+  log "pushing to garretd on PostgreSQL + S3 (nix copy, zstd)"
+  push_paths "$PGS3_PORT" "$OUT/push-garretd-pg-s3.log"
+  PUSH_PGS3_S=$PUSH_S
+  P_RSS_PUSH_KB=$(vm_kb "$PGS3_PID" VmHWM)
+  log "pushed in $PUSH_PGS3_S s; garretd (PostgreSQL + S3) VmHWM $P_RSS_PUSH_KB kB"
+fi
 
 # ---------------------------------------------------------------- 3. nginx docroot
 
@@ -333,28 +461,39 @@ log "nginx listening on 127.0.0.1:$NGINX_PORT (master pid $NGINX_PID)"
 
 G=http://127.0.0.1:$PORT
 N=http://127.0.0.1:$NGINX_PORT
+P=""
+[ "$PGS3" != 1 ] || P=http://127.0.0.1:$PGS3_PORT
 sed 's|^/nix/store/||; s|-.*||' "$WORK/paths" | shuf --random-source=<(keystream "shuffle-$SEED") >"$WORK/hashes"
 sed 's|.*|/bench/&.narinfo|' "$WORK/hashes" >"$WORK/hits.list"
 
-log "checking both servers' answers"
-: >"$WORK/nars-garretd.list"
-: >"$WORK/nars-nginx.list"
-while read -r h; do
-  curl -sf -o "$WORK/ni" "$G/bench/$h.narinfo" || die "garretd: GET /bench/$h.narinfo failed"
-  grep -q "^StorePath: /nix/store/$h-" "$WORK/ni" || die "garretd: bad narinfo for $h"
-  grep -q '^Sig: ' "$WORK/ni" || die "garretd: narinfo for $h is not signed"
+# check_garretd NAME BASE_URL HASH LIST: the narinfo is right and signed, and
+# its NAR has the size it says; appends the NAR's path to LIST.
+check_garretd() {
+  local name=$1 base=$2 h=$3 url size got
+  curl -sf -o "$WORK/ni" "$base/bench/$h.narinfo" || die "$name: GET /bench/$h.narinfo failed"
+  grep -q "^StorePath: /nix/store/$h-" "$WORK/ni" || die "$name: bad narinfo for $h"
+  grep -q '^Sig: ' "$WORK/ni" || die "$name: narinfo for $h is not signed"
   url=$(sed -n 's/^URL: //p' "$WORK/ni")
   size=$(sed -n 's/^FileSize: //p' "$WORK/ni")
-  echo "/bench/$url" >>"$WORK/nars-garretd.list"
+  echo "/bench/$url" >>"$4"
   if [ -n "$size" ]; then
-    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$G/bench/$url")
-    [ "$got" = "200 $size" ] || die "garretd: GET /bench/$url gave '$got', narinfo says FileSize $size"
+    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "$base/bench/$url")
+    [ "$got" = "200 $size" ] || die "$name: GET /bench/$url gave '$got', narinfo says FileSize $size"
   fi
+}
+
+log "checking the servers' answers"
+: >"$WORK/nars-garretd.list"
+: >"$WORK/nars-nginx.list"
+: >"$WORK/nars-pgs3.list"
+while read -r h; do
+  check_garretd garretd "$G" "$h" "$WORK/nars-garretd.list"
+  [ -z "$P" ] || check_garretd "garretd (PostgreSQL + S3)" "$P" "$h" "$WORK/nars-pgs3.list"
   curl -sf -o "$WORK/ni" "$N/bench/$h.narinfo" || die "nginx: GET /bench/$h.narinfo failed"
   echo "/bench/$(sed -n 's/^URL: //p' "$WORK/ni")" >>"$WORK/nars-nginx.list"
 done <"$WORK/hashes"
 miss=/bench/$({ keystream "miss-$SEED" || true; } | tr -dc '0123456789abcdfghijklmnpqrsvwxyz' | head -c 32 || true).narinfo
-for base in "$G" "$N"; do
+for base in "$G" "$N" $P; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "$base$miss")
   [ "$code" = 404 ] || die "$base$miss: expected 404, got $code"
 done
@@ -368,24 +507,30 @@ declare -A BEST=() ERRS=() CPU=() P99=() ALL=()
 # figure per KIND-SERVER (req/s, or MB/s for NARs). For misses, every answer
 # should be a 404, so "errors" counts the answers that were not.
 measure() {
-  local kind=$1 server=$2 k=$1-$2 v e
+  local kind=$1 server=$2 k=$1-$2 v e AUX=0
   shift 2
+  # For garretd on PostgreSQL + S3, also the CPU of PostgreSQL and s3rver.
+  if [ "$server" = pgs3 ]; then AUX=1; nice_aux; fi
   run_wrk "$server-$kind-r$round" "$@"
   if [ "$kind" = nars ]; then v=$W_MBPS; else v=$W_RPS; fi
   if [ "$kind" = misses ]; then e=$((W_REQS - W_STATUS + W_ERRS)); else e=$((W_STATUS + W_ERRS)); fi
   ALL[$k]+="${ALL[$k]:+, }$v"
   ERRS[$k]=$((${ERRS[$k]:-0} + e))
   if awk -v a="$v" -v b="${BEST[$k]:-0}" 'BEGIN { exit !(a > b) }'; then
-    BEST[$k]=$v CPU[$k]=$W_CPU P99[$k]=$W_P99
+    BEST[$k]=$v CPU[$k]=$W_CPU P99[$k]=$W_P99 AUXCPU[$k]=$W_AUX_CPU
   fi
 }
+declare -A AUXCPU=()
 for round in $(seq "$ROUNDS"); do
   measure hits garretd "$G" "$GARRETD_PID" urls.lua "$WORK/hits.list"
   measure hits nginx "$N" "$NGINX_WORKER" urls.lua "$WORK/hits.list"
+  [ -z "$P" ] || measure hits pgs3 "$P" "$PGS3_PID" urls.lua "$WORK/hits.list"
   measure misses garretd "$G" "$GARRETD_PID" misses.lua /bench "$SEED$round"
   measure misses nginx "$N" "$NGINX_WORKER" misses.lua /bench "$SEED$round"
+  [ -z "$P" ] || measure misses pgs3 "$P" "$PGS3_PID" misses.lua /bench "$SEED$round"
   measure nars garretd "$G" "$GARRETD_PID" urls.lua "$WORK/nars-garretd.list"
   measure nars nginx "$N" "$NGINX_WORKER" urls.lua "$WORK/nars-nginx.list"
+  [ -z "$P" ] || measure nars pgs3 "$P" "$PGS3_PID" urls.lua "$WORK/nars-pgs3.list"
 done
 G_HIT=${BEST[hits-garretd]} N_HIT=${BEST[hits-nginx]}
 G_MISS=${BEST[misses-garretd]} N_MISS=${BEST[misses-nginx]}
@@ -395,6 +540,18 @@ G_RSS_SERVE_KB=$(vm_kb "$GARRETD_PID" VmHWM)
 stop_pid "$NGINX_PID"; NGINX_PID=""
 stop_pid "$GARRETD_PID"; GARRETD_PID=""
 chmod -R u+w "$DOCROOT" && rm -rf "$DOCROOT"
+if [ "$PGS3" = 1 ]; then
+  P_HIT=${BEST[hits-pgs3]} P_MISS=${BEST[misses-pgs3]} P_NAR=${BEST[nars-pgs3]}
+  P_RSS_SERVE_KB=$(vm_kb "$PGS3_PID" VmHWM)
+  PG_VERSION=$("$PG_BIN/postgres" --version | sed 's/^postgres (PostgreSQL) /PostgreSQL /')
+  S3RVER_VERSION="s3rver $(node -p "require('$ROOT/node_modules/s3rver/package.json').version") on Node.js $(node --version)"
+  stop_pid "$PGS3_PID"; PGS3_PID=""
+  stop_s3
+  stop_postgres; PG_MASTER=""
+  cp "$WORK/pg/server.log" "$OUT/postgres.log" 2>/dev/null || true
+  cp "$WORK/s3/harness.err" "$OUT/s3rver.log" 2>/dev/null || true
+  rm -rf "$WORK/pg" "$WORK/s3" "$PGS3_DATA"
+fi
 
 # ---------------------------------------------------------------- 6. big NAR ingest
 
@@ -468,6 +625,14 @@ TABLE="| Measurement | garretd | nginx | garretd / nginx | Target | Met |
 | narinfo hits (req/s) | $G_HIT | $N_HIT | ${R_HIT}× | ≥ 1.0× | $(meets "$R_HIT" 1.0 ">=") |
 | narinfo misses (req/s) | $G_MISS | $N_MISS | ${R_MISS}× | ≥ 1.0× | $(meets "$R_MISS" 1.0 ">=") |
 | NAR download (MB/s) | $G_NAR | $N_NAR | ${R_NAR}× | ≥ 0.8× | $(meets "$R_NAR" 0.8 ">=") |"
+# garretd on PostgreSQL + S3: its figure, its ratio to garretd on SQLite + local
+# disk (in brackets), and its ratio to nginx; no targets.
+if [ "$PGS3" = 1 ]; then
+  TABLE+="
+| narinfo hits, garretd on PostgreSQL + S3 (req/s) | $P_HIT ($(ratio "$P_HIT" "$G_HIT")× SQLite) | $N_HIT | $(ratio "$P_HIT" "$N_HIT")× | | |
+| narinfo misses, garretd on PostgreSQL + S3 (req/s) | $P_MISS ($(ratio "$P_MISS" "$G_MISS")× SQLite) | $N_MISS | $(ratio "$P_MISS" "$N_MISS")× | | |
+| NAR download, garretd on PostgreSQL + S3 (MB/s) | $P_NAR ($(ratio "$P_NAR" "$G_NAR")× SQLite) | $N_NAR | $(ratio "$P_NAR" "$N_NAR")× | | |"
+fi
 if [ "$BIG_DONE" = 1 ]; then
   PEAK_MB=$(mb "$RSS1_KB")
   TABLE+="
@@ -477,12 +642,19 @@ fi
 
 DETAILS="| Run | every round | best run: server CPU | best run: p99 latency | errors, all rounds |
 |---|---|---:|---:|---:|"
+SERVERS="garretd nginx"
+[ "$PGS3" != 1 ] || SERVERS+=" pgs3"
 for kind in hits misses nars; do
-  for server in garretd nginx; do
+  for server in $SERVERS; do
     k=$kind-$server
     case $kind in hits) what="narinfo hits (req/s)" ;; misses) what="narinfo misses (req/s)" ;; nars) what="NAR download (MB/s)" ;; esac
-    DETAILS+="
+    if [ "$server" = pgs3 ]; then
+      DETAILS+="
+| garretd on PostgreSQL + S3 $what | ${ALL[$k]} | ${CPU[$k]} % (+ ${AUXCPU[$k]} % PostgreSQL and s3rver) | ${P99[$k]} µs | ${ERRS[$k]} |"
+    else
+      DETAILS+="
 | $server $what | ${ALL[$k]} | ${CPU[$k]} % | ${P99[$k]} µs | ${ERRS[$k]} |"
+    fi
   done
 done
 
@@ -490,11 +662,23 @@ CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 GARRET_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD -- src apps 2>/dev/null || GARRET_REV+=" + local changes"
 VERSIONS="$("$GARRETD" --version 2>/dev/null | head -1) ($GARRET_REV), $("$NGINX" -v 2>&1 | sed 's|.*: ||'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), $(nix --version), Linux $(uname -r)"
+[ "$PGS3" != 1 ] || VERSIONS+=", $PG_VERSION, $S3RVER_VERSION"
 MACHINE="$(nproc) CPUs, $CPU_MODEL, $(awk '/MemTotal/ { printf "%.0f GB RAM", $2 / 1e6 }' /proc/meminfo); load average $LOAD0 when the run started"
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-CONTENT="$NPATHS store paths, $(awk -v b="$NAR_TOTAL" 'BEGIN { printf "%.0f MB", b / 1e6 }') of NARs (seed $SEED); \`nix copy\` of all of them took $PUSH_GARRETD_S s to garretd and $PUSH_FILE_S s to a \`file://\` cache"
+if [ "$PGS3" = 1 ]; then
+  CONTENT="$NPATHS store paths, $(awk -v b="$NAR_TOTAL" 'BEGIN { printf "%.0f MB", b / 1e6 }') of NARs (seed $SEED); \`nix copy\` of all of them took $PUSH_GARRETD_S s to garretd, $PUSH_PGS3_S s to garretd on PostgreSQL + S3 and $PUSH_FILE_S s to a \`file://\` cache"
+else
+  CONTENT="$NPATHS store paths, $(awk -v b="$NAR_TOTAL" 'BEGIN { printf "%.0f MB", b / 1e6 }') of NARs (seed $SEED); \`nix copy\` of all of them took $PUSH_GARRETD_S s to garretd and $PUSH_FILE_S s to a \`file://\` cache"
+fi
 [ "$BIG_DONE" = 1 ] && BIGNOTE="Big NAR: garretd VmHWM $(mb "$RSS0_KB") MB after start, $(mb "$RSS1_KB") MB after ingest, $(mb "$RSS2_KB") MB after serving it back ($READBACK_S s, hash verified); garretd used $INGEST_CPU s of CPU during the ${INGEST_S} s ingest; the same \`nix copy\` to a \`file://\` cache takes $CLIENT_S s (Nix dumping and compressing the path in memory)." || BIGNOTE=""
 MEMNOTE="Memory while serving: the first garretd's VmHWM was $(mb "$G_RSS_PUSH_KB") MB after the push of the $NPATHS paths and $(mb "$G_RSS_SERVE_KB") MB after the wrk runs."
+if [ "$PGS3" = 1 ]; then
+  MEMNOTE+=" garretd on PostgreSQL + S3: $(mb "$P_RSS_PUSH_KB") MB and $(mb "$P_RSS_SERVE_KB") MB."
+else
+  MEMNOTE+="
+
+garretd on PostgreSQL + S3 was not measured: $PGS3_WHY."
+fi
 
 {
   echo
@@ -502,7 +686,7 @@ MEMNOTE="Memory while serving: the first garretd's VmHWM was $(mb "$G_RSS_PUSH_K
   echo "Machine: $MACHINE"
   echo "Versions: $VERSIONS"
   echo "Content: $CONTENT"
-  echo "wrk: -t1 -c$CONNS -d${DURATION}s after a ${WARMUP}s warm-up, best of $ROUNDS rounds; garretd --threads 1, nginx worker_processes 1"
+  echo "wrk: -t1 -c$CONNS -d${DURATION}s --timeout $WRK_TIMEOUT after a ${WARMUP}s warm-up, best of $ROUNDS rounds; garretd --threads 1, nginx worker_processes 1"
   echo
   echo "$TABLE"
   echo
@@ -536,7 +720,19 @@ then asks each server in turn for:
    (answered 404), so that no server can answer from a cache of earlier misses;
 3. NAR downloads: the `URL:` of every narinfo, cycling.
 
-The six runs are repeated three times, alternating the servers, and the best run
+A third server, `garretd` on PostgreSQL + S3, gets the same push and the same
+three workloads in the same rounds (`BENCH_SKIP_PG_S3=1` leaves it out): its
+metadata is in a throwaway PostgreSQL server and its NARs in s3rver, both on
+this machine and started by `scripts/testing/servers.sh`. Its rows give its
+figure, its ratio to `garretd` on SQLite + local disk and its ratio to nginx,
+without targets; PostgreSQL's and s3rver's CPU is given next to its own. S3 here
+is a local s3rver (Node.js, behind the test suite's signature-checking proxy),
+not AWS, so its NAR download throughput measures `garretd`'s S3 read path
+against a slow local emulator, not what AWS S3 would give. wrk's timeout is 30 s
+for every run, so that the slowest downloads from s3rver count as slow rather
+than as errors. The big-NAR ingest below runs on SQLite + local disk only.
+
+The nine runs are repeated three times, alternating the servers, and the best run
 of each counts, so that a burst of other work on the machine does not decide the
 result; the servers and wrk run at nice level -10. Server CPU is the server's CPU
 time divided by the run's wall time (for nginx, its worker's). On two cores wrk
