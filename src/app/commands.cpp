@@ -88,18 +88,6 @@ void setUpLogging(const std::string& level, const std::string& format) {
   }
 }
 
-// A database URL fit for logs: "postgresql://user:secret@host/db" becomes
-// "postgresql://user:***@host/db".
-std::string redactedUrl(const std::string& url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  auto at = url.find('@', scheme + 3);
-  if (at == std::string::npos) return url;
-  auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
-
 int fail(const Error& e, int code = 1) {
   std::cerr << "garretd: " << e.message << "\n";
   return code;
@@ -204,7 +192,7 @@ int runServe(const CommonOptions& common, const ServeOptions& o) {
   std::string base = "http://" + host + ":" + std::to_string(*port);
   if (!o.port_file.empty()) std::ofstream(o.port_file) << *port << "\n";
   spdlog::info("listening on {} (data: {}, database: {})", base, config->data_dir,
-               redactedUrl(config->database_url));
+               redactUrlPassword(config->database_url));
   if (!o.quiet) {
     auto main_cache = (*rt)->service->findCache(config->default_cache);
     if (main_cache.ok() && *main_cache) {
@@ -403,7 +391,7 @@ int runMigrate(const CommonOptions& common) {
   if (!config.ok()) return fail(config.error(), 2);
   auto rt = openRuntime(*config);  // runs the migrations
   if (!rt.ok()) return fail(rt.error());
-  std::cout << "database is up to date: " << redactedUrl(config->database_url) << "\n";
+  std::cout << "database is up to date: " << redactUrlPassword(config->database_url) << "\n";
   return 0;
 }
 

@@ -1126,9 +1126,26 @@ void renderKey(const Key& key, ServerConfig& c, RenderMode mode, TableText& t) {
   std::string value = key.secret && mode == RenderMode::kEffective && !isEmpty(key, c)
                           ? tomlString("<redacted>")
                           : renderValue(key, c);
+  if (key.path == "database.url" && mode == RenderMode::kEffective) {
+    value = tomlString(redactUrlPassword(c.database_url));
+  }
   t.body += leaf + " = " + value + (mode == RenderMode::kExample ? "\n\n" : "\n");
   t.active = true;
 }
+
+}  // namespace
+
+std::string redactUrlPassword(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  auto at = url.find('@', scheme + 3);
+  if (at == std::string_view::npos) return std::string(url);
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+namespace {
 
 std::string renderToml(ServerConfig c, RenderMode mode) {
   std::string out;

@@ -125,6 +125,10 @@ struct ServerConfig {
   std::string default_cache = "main";
 };
 
+// A URL fit for logs and printed configs: "postgresql://user:secret@host/db"
+// becomes "postgresql://user:***@host/db"; URLs without a password are kept.
+std::string redactUrlPassword(std::string_view url);
+
 // getenv-like; returns nullopt for unset variables. Injected for tests.
 using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
 

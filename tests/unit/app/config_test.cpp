@@ -931,5 +931,17 @@ TEST(ConfigTest, RefusesInvalidUtf8NamingTheLine) {
   EXPECT_TRUE(parseConfig("listen = \"127.0.0.1:1\" # caf\xc3\xa9 \xe2\x9c\x93\n", "ok.toml").ok());
 }
 
+TEST(ConfigTest, DatabasePasswordsNeverPrinted) {
+  EXPECT_EQ(redactUrlPassword("postgresql://garret:s3cret@db:5432/garret?sslmode=require"),
+            "postgresql://garret:***@db:5432/garret?sslmode=require");
+  EXPECT_EQ(redactUrlPassword("postgresql://garret@db/garret"), "postgresql://garret@db/garret");
+  EXPECT_EQ(redactUrlPassword("sqlite://data/garret.db"), "sqlite://data/garret.db");
+  ServerConfig c;
+  c.database_url = "postgres://u:topsecret@h/d";
+  std::string effective = renderEffectiveConfig(c);
+  EXPECT_EQ(effective.find("topsecret"), std::string::npos);
+  EXPECT_NE(effective.find("postgres://u:***@h/d"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace garret::app
