@@ -9,7 +9,7 @@ packages=(
   postgresql
   libzstd-dev liblzma-dev libbz2-dev libssl-dev libsodium-dev
   nlohmann-json3-dev libtoml11-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libyaml-cpp-dev
   nix-bin xz-utils zstd bzip2 curl sqlite3 procps python3 python3-yaml
 )
 # node and npm run s3rver, the S3-compatible server of the S3 storage tests. A
