@@ -6,11 +6,24 @@
 // read records the same way.
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "core/hash.h"
 #include "db/json_text.h"
 #include "db/metadata_db.h"
+
+namespace garret::db {
+
+// Joins SQL text from pieces (the column lists below are shared constants).
+inline std::string sql(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view part : parts) out += part;
+  return out;
+}
+
+}  // namespace garret::db
 
 namespace garret::db::rows {
 

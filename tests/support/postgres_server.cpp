@@ -34,7 +34,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kInstallHint =
     "install the `postgresql` package (scripts/install-deps.sh does) or point GARRET_PG_BIN at "
-    "the directory holding initdb and postgres; GARRET_SKIP_POSTGRES=1 skips the tests that "
+    "the directory holding initdb and postgres "
     "need a server";
 
 // Only the password user needs a password; the superuser `postgres` and any
@@ -119,13 +119,7 @@ Status runSql(const std::string& url, const std::string& sql) {
 
 }  // namespace
 
-bool skipPostgres() {
-  const char* skip = std::getenv("GARRET_SKIP_POSTGRES");
-  return skip != nullptr && std::string_view(skip) == "1";
-}
-
 void postgresUnavailable(const std::string& why) {
-  if (skipPostgres()) GTEST_SKIP() << "GARRET_SKIP_POSTGRES=1: " << why;
   GTEST_FAIL() << why;  // fatal: a SetUp calling this stops the test
 }
 

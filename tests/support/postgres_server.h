@@ -13,7 +13,7 @@
 // destructor shuts it down at once and removes the temp dir.
 //
 // Missing binaries are an error, not a reason to pass: tests call
-// postgresUnavailable(), which fails the test unless GARRET_SKIP_POSTGRES=1.
+// postgresUnavailable(), which fails the test saying what to install.
 
 #include <sys/types.h>
 
@@ -75,12 +75,8 @@ class PostgresServer {
   int databases_ = 0;
 };
 
-// Whether GARRET_SKIP_POSTGRES=1 asks to skip the tests that need a server.
-bool skipPostgres();
-
 // Records that the current test cannot get a server: a fatal failure with
-// `why`, or a skip when GARRET_SKIP_POSTGRES=1. The caller then returns; in
-// SetUp either way keeps the test body from running.
+// `why`. The caller then returns; in SetUp that keeps the body from running.
 void postgresUnavailable(const std::string& why);
 
 }  // namespace garret::testing

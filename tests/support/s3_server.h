@@ -9,10 +9,10 @@
 // does, because it watches its standard input.
 //
 // If node or s3rver is missing, S3 tests fail with a message saying how to
-// install them, unless GARRET_SKIP_S3=1 is set: then they are skipped.
+// install them.
 //
 //   auto* server = garret::testing::sharedS3Server();   // one per process
-//   GARRET_REQUIRE_S3(server);                           // fail or skip
+//   GARRET_REQUIRE_S3(server);                           // fails if missing
 //   auto store = storage::S3BlobStore::open(server->options("my-test/"));
 
 #include <curl/curl.h>
@@ -51,7 +51,7 @@ class S3TestServer {
     std::string node = node_env && *node_env ? node_env : "node";
     if (!fs::exists(source / "node_modules" / "s3rver" / "package.json")) {
       why = "s3rver is not installed in " + (source / "node_modules").string() +
-            ": run scripts/install-deps.sh (it runs `npm ci`), or set GARRET_SKIP_S3=1 to skip "
+            ": run scripts/install-deps.sh (it runs `npm ci`) "
             "the S3 tests";
       return nullptr;
     }
@@ -141,8 +141,7 @@ class S3TestServer {
     auto info = nlohmann::json::parse(line, nullptr, false);
     if (!ok || !info.is_object() || !info.contains("endpoint")) {
       why = "the S3 test server (" + node + " " + script.string() +
-            ") did not start: is node installed? Run scripts/install-deps.sh, or set "
-            "GARRET_SKIP_S3=1 to skip the S3 tests. Its output: " +
+            ") did not start: is node installed? Run scripts/install-deps.sh. Its output: " +
             line;
       return false;
     }
@@ -200,37 +199,22 @@ class S3TestServer {
   std::string endpoint_, direct_, access_key_id_, secret_access_key_;
 };
 
-inline bool s3TestsSkipped() {
-  const char* skip = std::getenv("GARRET_SKIP_S3");
-  return skip != nullptr && std::string_view(skip) == "1";
-}
-
 // The process's server, started on first use; nullptr (with the reason in
-// sharedS3ServerError()) if it cannot start or GARRET_SKIP_S3=1.
+// sharedS3ServerError()) if it cannot start.
 inline std::string& sharedS3ServerError() {
   static std::string why;
   return why;
 }
 
 inline S3TestServer* sharedS3Server() {
-  static std::unique_ptr<S3TestServer> server = [] {
-    if (s3TestsSkipped()) {
-      sharedS3ServerError() = "GARRET_SKIP_S3=1";
-      return std::unique_ptr<S3TestServer>();
-    }
-    return S3TestServer::start(sharedS3ServerError());
-  }();
+  static std::unique_ptr<S3TestServer> server = S3TestServer::start(sharedS3ServerError());
   return server.get();
 }
 
 }  // namespace garret::testing
 
-// Fails the test with the reason the S3 server is missing, or skips it
-// when GARRET_SKIP_S3=1.
-#define GARRET_REQUIRE_S3(server)                                                  \
-  do {                                                                             \
-    if ((server) == nullptr) {                                                     \
-      if (::garret::testing::s3TestsSkipped()) GTEST_SKIP() << "GARRET_SKIP_S3=1"; \
-      FAIL() << ::garret::testing::sharedS3ServerError();                          \
-    }                                                                              \
+// Fails the test with the reason the S3 server is missing.
+#define GARRET_REQUIRE_S3(server)                                         \
+  do {                                                                    \
+    if ((server) == nullptr) FAIL() << ::garret::testing::sharedS3ServerError(); \
   } while (0)

@@ -42,12 +42,6 @@ namespace {
 constexpr std::int64_t kClaimRefresh = 300;
 
 
-std::string sql(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view part : parts) out += part;
-  return out;
-}
-
 using rows::kChunkColumns;
 using rows::kPackColumns;
 constexpr auto readChunk = &rows::chunk<Row>;

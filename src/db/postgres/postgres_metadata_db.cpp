@@ -32,12 +32,6 @@ namespace {
 constexpr std::size_t kMissingBatch = 10000;
 
 
-std::string sql(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view part : parts) out += part;
-  return out;
-}
-
 using rows::kCacheColumns;
 using rows::kObjectColumns;
 using rows::kObjectColumnsO;

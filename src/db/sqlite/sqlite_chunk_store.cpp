@@ -18,7 +18,6 @@ using sqlite::queryAll;
 using sqlite::queryOne;
 using sqlite::queryRow;
 using sqlite::readHash;
-using sqlite::sql;
 
 std::string_view packStateName(PackState state) {
   switch (state) {

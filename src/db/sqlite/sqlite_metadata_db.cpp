@@ -22,7 +22,6 @@ using sqlite::queryAll;
 using sqlite::queryOne;
 using sqlite::queryRow;
 using sqlite::readHash;
-using sqlite::sql;
 using sqlite::kNarColumnsN;
 using sqlite::readNar;
 

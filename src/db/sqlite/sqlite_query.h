@@ -20,13 +20,6 @@ namespace garret::db::sqlite {
 
 inline std::int64_t currentTime() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-// Joins SQL text from pieces (column lists are shared constants).
-inline std::string sql(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view part : parts) out += part;
-  return out;
-}
-
 template <class R>
 struct ResultValue;
 template <class T>

@@ -1,7 +1,7 @@
 // Runs the MetadataDb contract over PostgresMetadataDb, each test on a fresh
 // database of the test process's own PostgreSQL server
-// (support/postgres_server.h). Without PostgreSQL the tests fail, unless
-// GARRET_SKIP_POSTGRES=1.
+// (support/postgres_server.h). Without PostgreSQL the tests fail and say what
+// to install.
 
 #include "db/postgres/postgres_metadata_db.h"
 #include "support/postgres_server.h"

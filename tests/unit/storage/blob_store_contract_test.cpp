@@ -38,7 +38,6 @@ struct FakeFactory {
 // has its own key prefix, so tests sharing the server see only their keys.
 struct S3Factory {
   static constexpr const char* kName = "S3";
-  static bool skipped() { return garret::testing::s3TestsSkipped(); }
   std::unique_ptr<BlobStore> make() {
     auto* server = garret::testing::sharedS3Server();
     if (server == nullptr) {
@@ -56,9 +55,6 @@ template <class Factory>
 class BlobStoreContractTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if constexpr (requires { Factory::skipped(); }) {
-      if (Factory::skipped()) GTEST_SKIP() << "GARRET_SKIP_S3=1";
-    }
     store_ = factory_.make();
     ASSERT_NE(store_, nullptr);
   }
