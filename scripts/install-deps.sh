@@ -10,7 +10,7 @@ packages=(
   libzstd-dev liblzma-dev libbz2-dev libssl-dev libsodium-dev
   nlohmann-json3-dev libtoml11-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libyaml-cpp-dev
-  nix-bin xz-utils zstd bzip2 curl sqlite3 procps python3 python3-yaml
+  nix-bin xz-utils zstd bzip2 curl sqlite3 procps python3 python3-yaml openssl
 )
 # node and npm run s3rver, the S3-compatible server of the S3 storage tests. A
 # node that is already installed (say NodeSource's, which bundles npm) is kept.
