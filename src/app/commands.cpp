@@ -384,6 +384,21 @@ void addMakeTokenOptions(CLI::App& cmd, MakeTokenOptions& o) {
   cmd.add_flag("--dump-claims", o.dump_claims, "Print the claims as JSON instead of the token");
 }
 
+}  // namespace
+
+std::function<int()> addMakeTokenCommand(CLI::App& cmd) {
+  struct State {
+    CommonOptions common;
+    MakeTokenOptions token;
+  };
+  auto state = std::make_shared<State>();
+  addCommonOptions(cmd, state->common);
+  addMakeTokenOptions(cmd, state->token);
+  return [state] { return runMakeToken(state->common, state->token); };
+}
+
+namespace {
+
 // ---- migrate / check-config
 
 int runMigrate(const CommonOptions& common) {
@@ -428,9 +443,7 @@ int garretdMain(int argc, char** argv) {
   serve->add_flag("--quiet", serve_opts.quiet, "Do not print the quick start");
 
   auto* make_token = app.add_subcommand("make-token", "Mint a token (prints it alone on stdout)");
-  addCommonOptions(*make_token, common);
-  MakeTokenOptions token_opts;
-  addMakeTokenOptions(*make_token, token_opts);
+  auto run_make_token = addMakeTokenCommand(*make_token);
 
   auto* migrate = app.add_subcommand("migrate", "Run database migrations and exit");
   addCommonOptions(*migrate, common);
@@ -463,7 +476,7 @@ int garretdMain(int argc, char** argv) {
   }
   setUpLogging(common.log_level, "text");
   if (*serve) return runServe(common, serve_opts);
-  if (*make_token) return runMakeToken(common, token_opts);
+  if (*make_token) return run_make_token();
   if (*migrate) return runMigrate(common);
   if (*check) return runCheckConfig(common);
   if (*gc) return runGc(common, gc_opts);

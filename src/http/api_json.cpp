@@ -233,6 +233,23 @@ std::string renderPins(const std::vector<db::ObjectRecord>& pinned) {
   return json{{"pins", list}}.dump();
 }
 
+std::string renderCacheList(const std::vector<std::shared_ptr<const cache::CacheView>>& caches,
+                            std::string_view substituter_endpoint) {
+  json list = json::array();
+  for (const auto& c : caches) {
+    const auto& r = c->record;
+    list.push_back({{"name", r.name},
+                    {"is_public", r.is_public},
+                    {"public_key", c->public_key},
+                    {"priority", r.priority},
+                    {"store_dir", r.store_dir},
+                    {"substituter_endpoint", std::string(substituter_endpoint) + r.name}});
+  }
+  std::sort(list.begin(), list.end(),
+            [](const json& a, const json& b) { return a["name"] < b["name"]; });
+  return json{{"caches", list}}.dump();
+}
+
 std::string renderCacheConfig(const cache::CacheView& cache, std::string_view api_endpoint,
                               std::string_view substituter_endpoint) {
   const auto& r = cache.record;

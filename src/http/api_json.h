@@ -42,6 +42,10 @@ Result<NarInfo> claimedNarInfo(const UploadPathNarInfo& upload, std::string_view
 std::string renderUploadPathResult(const cache::PathUploadOutcome& outcome);
 // {"pins": [{"store_path", "store_path_hash"}, …]}
 std::string renderPins(const std::vector<db::ObjectRecord>& pinned);
+// {"caches": [{"name", "is_public", "public_key", "priority", "store_dir",
+// "substituter_endpoint"}, ...]} sorted by name.
+std::string renderCacheList(const std::vector<std::shared_ptr<const cache::CacheView>>& caches,
+                            std::string_view substituter_endpoint);
 
 std::string renderCacheConfig(const cache::CacheView& cache, std::string_view api_endpoint,
                               std::string_view substituter_endpoint);

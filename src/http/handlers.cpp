@@ -206,6 +206,23 @@ awaitable<void> handlePins(HandlerContext& ctx, Exchange& ex, const Route& r) {
   co_await ex.respond(200, kJsonType, "");
 }
 
+// GET /_api/v1/caches: the caches the caller may pull from (public ones for
+// anonymous callers), so a client can list them without knowing names.
+awaitable<void> handleListCaches(HandlerContext& ctx, Exchange& ex) {
+  if (ex.request().method() != verb::get) co_return co_await ex.respondError(methodNotAllowed());
+  cache::Identity who = ctx.authenticator.identify(ex.header(bhttp::field::authorization));
+  ex.log().subject = who.subject();
+  auto all = co_await ex.offload([&] { return ctx.service.listCaches(); });
+  if (!all.ok()) co_return co_await ex.respondError(all.error());
+  std::vector<CachePtr> visible;
+  for (const CachePtr& c : *all) {
+    if (cache::checkAccess(who, c->record.name, true, c->record.is_public, auth::kPull).ok()) {
+      visible.push_back(c);
+    }
+  }
+  co_await ex.respond(200, kJsonType, renderCacheList(visible, baseUrl(ctx, ex, true)));
+}
+
 awaitable<void> handleCacheConfig(HandlerContext& ctx, Exchange& ex, const Route& r) {
   verb m = ex.request().method();
   auto& svc = ctx.service;
@@ -395,6 +412,7 @@ awaitable<void> handleRequest(HandlerContext& ctx, Exchange& ex) {
     case RouteId::kMetrics: co_return co_await handleOps(ctx, ex, *route);
     case RouteId::kGetMissingPaths: co_return co_await handleGetMissingPaths(ctx, ex);
     case RouteId::kPins: co_return co_await handlePins(ctx, ex, *route);
+    case RouteId::kListCaches: co_return co_await handleListCaches(ctx, ex);
     case RouteId::kUploadPath: {
       PathUpload upload(ctx, ex);
       co_return co_await upload.run();

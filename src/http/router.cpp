@@ -87,6 +87,7 @@ Result<Route> matchRoute(std::string_view target) {
   if (parts.size() == 3 && parts[0] == "_api" && parts[1] == "v1") {
     if (parts[2] == "get-missing-paths") return Route{RouteId::kGetMissingPaths, "", ""};
     if (parts[2] == "upload-path") return Route{RouteId::kUploadPath, "", ""};
+    if (parts[2] == "caches") return Route{RouteId::kListCaches, "", ""};
   }
   if (parts.size() == 4 && parts[0] == "_api" && parts[1] == "v1" &&
       parts[2] == "cache-config") {
@@ -116,6 +117,7 @@ const char* routeName(RouteId id) {
     case RouteId::kGetMissingPaths: return "get_missing_paths";
     case RouteId::kUploadPath: return "upload_path";
     case RouteId::kPins: return "pins";
+    case RouteId::kListCaches: return "list_caches";
     case RouteId::kCacheInfo: return "nix_cache_info";
     case RouteId::kAtticCacheInfo: return "attic_cache_info";
     case RouteId::kNarInfo: return "narinfo";

@@ -20,6 +20,7 @@ enum class RouteId {
   kGetMissingPaths,  // /_api/v1/get-missing-paths
   kUploadPath,       // /_api/v1/upload-path
   kPins,             // /_api/v1/pins/{cache}[/{hash}]
+  kListCaches,       // /_api/v1/caches
   kCacheInfo,    // /{cache}/nix-cache-info
   kAtticCacheInfo,  // /{cache}/attic-cache-info (GET cache-config)
   kNarInfo,      // /{cache}/{hash}.narinfo
