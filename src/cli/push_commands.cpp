@@ -140,13 +140,18 @@ void printSummary(const client::PushPlan& plan, const client::PushSummary& s) {
 Result<std::pair<client::PushPlan, client::PushSummary>> pushOnce(
     Connection& conn, client::LocalStore& store, const std::vector<std::string>& roots,
     const PushCliOptions& o, bool quiet) {
-  GARRET_ASSIGN_OR_RETURN(client::PushPlan plan,
-                          client::planPush(store, *conn.api, roots, conn.cache, !o.no_skip_upstream));
   client::PushOptions po;
   po.cache = conn.cache;
   po.jobs = o.jobs > 0 ? o.jobs : defaultJobs();
   po.retry.attempts = std::max(1, o.attempts);
   po.pin = o.pin;
+  GARRET_ASSIGN_OR_RETURN(
+      client::PushPlan plan,
+      client::withRetries(
+          po.retry, [&] { return client::planPush(store, *conn.api, roots, conn.cache, !o.no_skip_upstream); },
+          [](int next, const Error& e, std::chrono::milliseconds delay) {
+            std::cerr << "attempt " << next << " in " << delay.count() << " ms: " << e.message << "\n";
+          }));
   if (o.dry_run) return std::pair{plan, client::PushSummary{}};
   Progress progress(isatty(STDERR_FILENO) == 1, quiet, plan.to_push.size(), plan.bytes_to_push);
   auto make_http = [] { return client::makeCurlHttpClient(); };

@@ -19,11 +19,6 @@ namespace {
 std::string baseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 std::string hashPart(const std::string& path) { return baseName(path).substr(0, 32); }
 
-double unitRandom() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
-
 std::set<std::string> upstreamKeyNames(ApiClient& api, const std::string& cache) {
   std::set<std::string> names;
   auto config = api.cacheConfig(cache);
@@ -63,20 +58,17 @@ class Worker {
 
   PathResult push(const PathInfo& info) {
     PathResult r;
-    for (r.attempts = 1;; ++r.attempts) {
-      auto up = uploadOnce(info);
-      if (up.ok()) {
-        r.kind = up->deduplicated ? PathResult::Kind::kDeduplicated : PathResult::Kind::kUploaded;
-        double frac = up->deduplicated ? 1.0 : up->frac_deduplicated.value_or(0.0);
-        r.bytes_deduplicated = static_cast<std::uint64_t>(frac * static_cast<double>(info.nar_size));
-        return r;
-      }
+    auto up = withRetries(
+        options_.retry, [&] { ++r.attempts; return uploadOnce(info); },
+        [&](int next, const Error& e, std::chrono::milliseconds delay) { observer_.onRetry(info, next, e, delay); });
+    if (!up.ok()) {
       r.error = up.error().message;
-      if (!isRetryable(up.error()) || r.attempts >= options_.retry.attempts) return r;
-      auto delay = options_.retry.delayBefore(r.attempts + 1, unitRandom());
-      observer_.onRetry(info, r.attempts + 1, up.error(), delay);
-      std::this_thread::sleep_for(delay);
+      return r;
     }
+    r.kind = up->deduplicated ? PathResult::Kind::kDeduplicated : PathResult::Kind::kUploaded;
+    double frac = up->deduplicated ? 1.0 : up->frac_deduplicated.value_or(0.0);
+    r.bytes_deduplicated = static_cast<std::uint64_t>(frac * static_cast<double>(info.nar_size));
+    return r;
   }
 
  private:
@@ -104,6 +96,11 @@ class Worker {
 };
 
 }  // namespace
+
+double retryJitter() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
 
 std::chrono::milliseconds RetryPolicy::delayBefore(int attempt, double unit_random) const {
   double d = static_cast<double>(base_delay.count());

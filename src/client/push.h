@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/api_client.h"
@@ -45,6 +46,23 @@ struct RetryPolicy {
 
 // Whether an upload error is worth another attempt.
 bool isRetryable(const Error& e);
+
+// A uniform random number in [0, 1) for RetryPolicy::delayBefore.
+double retryJitter();
+
+// Runs `fn` (returning a Result) until it succeeds, fails for good, or the
+// policy's attempts are used up; `on_retry(next_attempt, error, delay)` is
+// called before each wait.
+template <class Fn, class OnRetry>
+auto withRetries(const RetryPolicy& policy, Fn&& fn, OnRetry&& on_retry) -> decltype(fn()) {
+  for (int attempt = 1;; ++attempt) {
+    auto r = fn();
+    if (r.ok() || !isRetryable(r.error()) || attempt >= policy.attempts) return r;
+    auto delay = policy.delayBefore(attempt + 1, retryJitter());
+    on_retry(attempt + 1, r.error(), delay);
+    std::this_thread::sleep_for(delay);
+  }
+}
 
 struct PushOptions {
   std::string cache;
