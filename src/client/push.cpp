@@ -80,8 +80,9 @@ class Worker {
     req.pin = options_.pin;
     req.nar_reader = [&](char* buf, std::size_t len) -> Result<std::size_t> {
       GARRET_ASSIGN_OR_RETURN(std::size_t n, dump->read(buf, len));
-      if (dump->produced() > info.nar_size) {
-        return invalid(info.path + " changed on disk: its NAR is larger than the store's NarSize");
+      if (dump->produced() > info.nar_size || (n == 0 && dump->produced() != info.nar_size)) {
+        return invalid(info.path + " changed on disk: its NAR is " + std::to_string(dump->produced()) +
+                       "+ bytes, the store records " + std::to_string(info.nar_size));
       }
       observer_.onBytes(n);
       return n;
