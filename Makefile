@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 GARRETD = $(BUILD_DIR)/apps/garretd/garretd
 DATA_DIR ?= garret-data
 
-.PHONY: all deps configure build garretd serve test unit integration bench bench-dedup bench-scale format clean
+.PHONY: all deps configure build garretd serve test unit integration bench bench-dedup bench-scale bench-push format clean
 
 all: build
 
@@ -41,6 +41,10 @@ bench-dedup: garretd
 bench-scale: garretd
 	GARRET_BENCH=1 bash scripts/install-deps.sh
 	GARRETD=$(GARRETD) bash bench/scale.sh
+
+bench-push: build
+	GARRET_BENCH=1 bash scripts/install-deps.sh
+	bash bench/push.sh
 
 format:
 	find src apps tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -233,23 +233,8 @@ GLOG=$OUT/dedup-garretd.log
 "$GARRETD" check-config -f "$CONF" --data-dir "$DATA" >"$WORK/effective.toml" 2>>"$GLOG" ||
   { cat "$GLOG" >&2; die "garretd check-config failed"; }
 
-PF=$WORK/garretd.port
 start_server() {
-  rm -f "$PF"
-  "$GARRETD" serve -f "$CONF" --data-dir "$DATA" --listen 127.0.0.1:0 --port-file "$PF" \
-    --quiet --log-level warn >>"$GLOG" 2>&1 &
-  GARRETD_PID=$!
-  PORT=""
-  for _ in $(seq 300); do
-    if [ -s "$PF" ] && grep -q '^[0-9][0-9]*$' "$PF"; then
-      PORT=$(cat "$PF")
-      curl -s -o /dev/null "http://127.0.0.1:$PORT/health" && break
-    fi
-    kill -0 "$GARRETD_PID" 2>/dev/null || { cat "$GLOG" >&2; die "garretd exited at startup"; }
-    PORT=""
-    sleep 0.1
-  done
-  [ -n "$PORT" ] || die "garretd did not start within 30 s"
+  start_bench_garretd "$GLOG" -f "$CONF" --data-dir "$DATA" || die "garretd did not start"
   G=http://127.0.0.1:$PORT
   log "garretd $G (pid $GARRETD_PID), data in $DATA"
 }
@@ -401,19 +386,5 @@ CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 } | tee "$OUT/dedup.txt"
 
 # The table goes into docs/performance.md between its dedup markers.
-DOC=$ROOT/docs/performance.md
-BEGIN_MARK="<!-- BEGIN GENERATED dedup -->"
-END_MARK="<!-- END GENERATED dedup -->"
-if [ "${BENCH_NO_DOC:-0}" != 1 ] && grep -qxF "$BEGIN_MARK" "$DOC" && grep -qxF "$END_MARK" "$DOC"; then
-  {
-    sed "/^$BEGIN_MARK\$/,\$d" "$DOC"
-    echo "$BEGIN_MARK"
-    echo '```'
-    cat "$OUT/dedup.txt"
-    echo '```'
-    echo "$END_MARK"
-    sed "1,/^$END_MARK\$/d" "$DOC"
-  } >"$DOC.new" && mv "$DOC.new" "$DOC"
-  log "figures written to docs/performance.md"
-fi
+write_generated dedup "$OUT/dedup.txt" 1
 log "done in $(($(date +%s) - T0)) s; table in bench/out/dedup.txt"

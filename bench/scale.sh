@@ -23,7 +23,6 @@ DBS=${BENCH_SCALE_DBS:-sqlite postgres}
 DURATION=${BENCH_DURATION:-10}
 CONNS=${BENCH_CONNECTIONS:-8}
 OUT=$ROOT/bench/out
-DOC=$ROOT/docs/performance.md
 EXPIRED=0.1
 
 for tool in wrk curl python3 psql; do
@@ -152,16 +151,5 @@ done
   printf '%s\n' "${RESULTS[@]}"
 } | tee "$OUT/scale.txt"
 
-BEGIN_MARK="<!-- BEGIN GENERATED scale -->"
-END_MARK="<!-- END GENERATED scale -->"
-if [ "${BENCH_NO_DOC:-0}" != 1 ] && grep -qxF "$BEGIN_MARK" "$DOC" && grep -qxF "$END_MARK" "$DOC"; then
-  {
-    sed "/^$BEGIN_MARK\$/,\$d" "$DOC"
-    echo "$BEGIN_MARK"
-    cat "$OUT/scale.txt"
-    echo "$END_MARK"
-    sed "1,/^$END_MARK\$/d" "$DOC"
-  } >"$DOC.new" && mv "$DOC.new" "$DOC"
-  log "figures written to docs/performance.md"
-fi
+write_generated scale "$OUT/scale.txt"
 log "done in $(($(date +%s) - T0)) s"

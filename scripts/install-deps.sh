@@ -18,7 +18,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 if [ "${GARRET_BENCH:-0}" = 1 ]; then
-  packages+=(nginx-light wrk)
+  packages+=(nginx-light wrk time)
 fi
 
 missing=()
