@@ -104,7 +104,11 @@ Result<std::unique_ptr<NarIngest>> NarIngest::start(IngestContext& ctx,
   in->validator_ = std::make_unique<nar::NarValidator>(in->chunker_.get());
   in->decompressor_ =
       codec::makeDecompressor(sent_compression, *in->validator_, ctx.settings.max_nar_size);
-  in->sent_hasher_ = std::make_unique<HashingSink>(in->decompressor_.get());
+  // Uncompressed uploads (Attic's upload-path) are the NAR itself, which the
+  // validator hashes already: a second SHA-256 pass would be wasted.
+  if (sent_compression != codec::Compression::kNone) {
+    in->sent_hasher_ = std::make_unique<HashingSink>(in->decompressor_.get());
+  }
   return in;
 }
 
@@ -114,10 +118,12 @@ NarIngest::~NarIngest() {
   for (auto& slot : in_flight_) slot->cancelled = true;
 }
 
-Status NarIngest::write(ByteSpan data) { return sent_hasher_->write(data); }
+Status NarIngest::write(ByteSpan data) {
+  return sent_hasher_ ? sent_hasher_->write(data) : decompressor_->write(data);
+}
 
 Status NarIngest::finish() {
-  GARRET_TRY(sent_hasher_->finish());
+  GARRET_TRY(sent_hasher_ ? sent_hasher_->finish() : decompressor_->finish());
   while (!in_flight_.empty()) GARRET_TRY(takeOldest());
   GARRET_TRY(packs_.finish());
   file_hash_ = file_hasher_.finish();
@@ -197,8 +203,8 @@ Status NarIngest::takeOldest() {
 
 IngestOutcome NarIngest::outcome() const {
   IngestOutcome out = stats_;
-  out.sent_hash = sent_hasher_->hash();
-  out.sent_size = sent_hasher_->size();
+  out.sent_hash = sent_hasher_ ? sent_hasher_->hash() : validator_->narHash();
+  out.sent_size = sent_hasher_ ? sent_hasher_->size() : validator_->narSize();
   out.nar_hash = validator_->narHash();
   out.nar_size = validator_->narSize();
   out.file_hash = file_hash_;

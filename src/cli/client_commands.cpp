@@ -146,8 +146,8 @@ int runUse(const UseOptions& o) {
   if (!conn.ok()) return reportError(conn.error());
   auto config = conn->api->cacheConfig(conn->cache);
   if (!config.ok()) return reportError(config.error());
-  std::string substituter = config->value("substituter_endpoint", conn->server.endpoint + conn->cache);
-  std::string key = config->value("public_key", "");
+  std::string substituter = client::jsonString(*config, "substituter_endpoint", conn->server.endpoint + conn->cache);
+  std::string key = client::jsonString(*config, "public_key");
   fs::path dir = nixConfDir(o.system);
   fs::path conf = o.nix_conf.empty() ? dir / "nix.conf" : fs::path(o.nix_conf);
   std::string netrc_default = o.netrc.empty() ? (dir / "netrc").string() : o.netrc;
@@ -238,7 +238,7 @@ void printCacheInfo(const std::string& name, const json& c) {
   field("upstream keys: ", "upstream_cache_key_names");
   if (c.contains("retention_period")) {
     const json& r = c["retention_period"];
-    std::string text = r.is_object() && r.contains("Period") && r["Period"].is_number_integer()
+    std::string text = r.is_object() && r.contains("Period") && r["Period"].is_number_unsigned()
                            ? (r["Period"].get<std::int64_t>() == 0 ? "never expires" : formatDuration(r["Period"].get<std::int64_t>()))
                            : "server default";
     std::cout << "  retention:     " << text << "\n";
@@ -255,8 +255,8 @@ int runCache(const std::string& action, const CacheOptions& o) {
     if (!list.ok()) return reportError(list.error());
     if (o.json_out) return printJson(*list), kExitOk;
     for (const json& c : (*list)["caches"]) {
-      std::cout << c.value("name", "") << (c.value("is_public", false) ? "  public " : "  private")
-                << "  " << c.value("substituter_endpoint", "") << "\n";
+      std::cout << client::jsonString(c, "name") << (client::jsonBool(c, "is_public", false) ? "  public " : "  private")
+                << "  " << client::jsonString(c, "substituter_endpoint") << "\n";
     }
     if ((*list)["caches"].empty()) std::cout << "no caches visible with this token\n";
     return kExitOk;

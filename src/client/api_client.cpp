@@ -37,6 +37,18 @@ std::string advice(long status) {
 
 }  // namespace
 
+std::string jsonString(const json& j, const char* key, std::string fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+bool jsonBool(const json& j, const char* key, bool fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
 Error responseError(const HttpResponse& response, std::string_view what) {
   std::string message;
   json body = json::parse(response.body, nullptr, false);
@@ -151,11 +163,11 @@ Result<UploadResult> ApiClient::uploadPath(const UploadRequest& up) {
   req.timeout = std::chrono::milliseconds(0);  // big NARs take long; stalls are caught below
   req.stall_timeout = std::chrono::seconds(120);
   GARRET_ASSIGN_OR_RETURN(HttpResponse resp, http_.send(req));
-  if (!resp.ok()) return responseError(resp, "uploading " + up.nar_info.value("store_path", std::string()));
+  if (!resp.ok()) return responseError(resp, "uploading " + jsonString(up.nar_info, "store_path"));
   json j = json::parse(resp.body, nullptr, false);
   UploadResult r;
   if (!j.is_object()) return r;  // Attic answers JSON; tolerate servers that answer nothing
-  r.deduplicated = j.value("kind", "") == "Deduplicated";
+  r.deduplicated = jsonString(j, "kind") == "Deduplicated";
   if (j.contains("file_size") && j["file_size"].is_number_unsigned()) r.file_size = j["file_size"].get<std::uint64_t>();
   if (j.contains("frac_deduplicated") && j["frac_deduplicated"].is_number()) {
     r.frac_deduplicated = j["frac_deduplicated"].get<double>();

@@ -59,6 +59,11 @@ class ApiClient {
   std::string token_;
 };
 
+// Field `key` of a JSON object when it is a string, else `fallback`: server
+// answers are untrusted, and nlohmann's value() throws on a type mismatch.
+std::string jsonString(const nlohmann::json& j, const char* key, std::string fallback = {});
+bool jsonBool(const nlohmann::json& j, const char* key, bool fallback);
+
 // Turns a non-2xx response into an Error: Attic's {"code","error","message"}
 // body when present, with advice for 401/403/404.
 Error responseError(const HttpResponse& response, std::string_view what);
