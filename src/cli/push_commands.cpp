@@ -139,7 +139,7 @@ void printSummary(const client::PushPlan& plan, const client::PushSummary& s) {
 // Plans and pushes `roots`; returns the summary or why planning failed.
 Result<std::pair<client::PushPlan, client::PushSummary>> pushOnce(
     Connection& conn, client::LocalStore& store, const std::vector<std::string>& roots,
-    const PushCliOptions& o, bool quiet) {
+    const PushCliOptions& o, bool quiet, const std::atomic<bool>* stop) {
   client::PushOptions po;
   po.cache = conn.cache;
   po.jobs = o.jobs > 0 ? o.jobs : defaultJobs();
@@ -156,7 +156,7 @@ Result<std::pair<client::PushPlan, client::PushSummary>> pushOnce(
   Progress progress(isatty(STDERR_FILENO) == 1, quiet, plan.to_push.size(), plan.bytes_to_push);
   auto make_http = [] { return client::makeCurlHttpClient(); };
   client::PushSummary s = client::pushPaths(store, make_http, conn.server.endpoint, conn.server.token, plan,
-                                            po, progress, &g_stop);
+                                            po, progress, stop);
   progress.finish();
   return std::pair{plan, s};
 }
@@ -185,7 +185,7 @@ int runPush(const PushCliOptions& o) {
   if (!roots.ok()) return reportError(roots.error());
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  auto r = pushOnce(*conn, *store, *roots, o, o.json_out);
+  auto r = pushOnce(*conn, *store, *roots, o, o.json_out, &g_stop);
   if (!r.ok()) return reportError(r.error());
   auto& [plan, summary] = *r;
   if (o.dry_run) {
@@ -211,7 +211,8 @@ int runWatchStore(const PushCliOptions& o) {
   wo.include_derivations = o.include_drv;
   wo.batch_window = std::chrono::milliseconds(static_cast<std::int64_t>(o.batch_window * 1000));
   auto push = [&](const std::vector<std::string>& paths) -> Status {
-    GARRET_ASSIGN_OR_RETURN(auto r, pushOnce(*conn, *store, paths, o, false));
+    // Batches run to completion even when stopping (the final flush).
+    GARRET_ASSIGN_OR_RETURN(auto r, pushOnce(*conn, *store, paths, o, false, nullptr));
     if (r.second.uploaded + r.second.deduplicated > 0 || !r.second.failed.empty()) printSummary(r.first, r.second);
     if (!r.second.failed.empty()) {
       return makeError(ErrorCode::kUnavailable, std::to_string(r.second.failed.size()) + " path(s) failed");
@@ -220,7 +221,7 @@ int runWatchStore(const PushCliOptions& o) {
   };
   auto log = [](const std::string& m) { std::cerr << m << "\n"; };
   std::cerr << "watching " << (std::filesystem::path(o.store_root) / "nix/store").string() << " for new paths; pushing to "
-            << conn->server_name << ":" << conn->cache << " (Ctrl-C stops)\n";
+            << conn->server_name << ":" << conn->cache << " (Ctrl-C or SIGTERM stops after a final push)\n";
   Status s = client::watchStore(*store, o.store_root, wo, push, g_stop, log);
   if (!s.ok()) return reportError(s.error());
   std::cerr << "stopped\n";

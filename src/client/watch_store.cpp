@@ -90,6 +90,18 @@ Status watchStore(LocalStore& store, const std::filesystem::path& root, const Wa
     next_try = Clock::now() + delay;
     delay = std::min(delay * 2, options.max_retry_delay);
   }
+  // Stopping: one last look and one push of what is left, so a CI job that
+  // stops the watcher at its end still pushes what it built last.
+  auto added = store.pathsAddedAfter(last_id);
+  if (added.ok()) {
+    for (const auto& info : *added) {
+      if (wanted(info.path, options)) pending.insert(info.path);
+    }
+  }
+  if (!pending.empty()) {
+    Status s = push(std::vector<std::string>(pending.begin(), pending.end()));
+    if (!s.ok()) log("final push of " + std::to_string(pending.size()) + " path(s) failed: " + s.error().message);
+  }
   return {};
 }
 

@@ -30,7 +30,8 @@ struct WatchOptions {
   std::chrono::milliseconds max_retry_delay{std::chrono::minutes(2)};
 };
 
-// Calls `push` with each batch of new store paths until `stop` becomes true.
+// Calls `push` with each batch of new store paths until `stop` becomes true,
+// then pushes what is still pending once more (a final flush).
 // A batch whose push fails is kept and retried with the next one (after a
 // backoff), so paths built while the server restarts are pushed once it is
 // back. Returns an error only when the store cannot be watched or read.

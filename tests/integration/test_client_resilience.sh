@@ -117,9 +117,12 @@ restart_garretd
 wait_for "a path added while the server was down is pushed after it returns" all_present "$new2"
 check "watch-store is still running" kill -0 "$WATCH_PID"
 expect_match "it said it would try again" "attempt [0-9]|retrying" "$(cat "$TMP/watch.log")"
+echo "last one $RANDOM" >"$TMP/new3.txt"
+new3=$(nix-store --store "$WS" --add "$TMP/new3.txt")
 kill -TERM "$WATCH_PID"
 wait "$WATCH_PID"
 expect_eq "watch-store stops cleanly on SIGTERM" 0 $?
+check "a path added just before SIGTERM is pushed by the final flush" all_present "$new3"
 new_nix_cache
 check "a watched path substitutes" run_logged subst-ws substitute_into "$TMP/store-ws" "$BASE/res" "$KEY" "$new2"
 
