@@ -11,7 +11,7 @@
 #include "ops/doctor/doctor.h"
 #include "ops/doctor/prometheus.h"
 #include "ops/kube/connect.h"
-#include "ops/preflight/report.h"
+#include "ops/report.h"
 
 namespace garret::cli {
 

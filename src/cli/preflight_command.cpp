@@ -9,7 +9,7 @@
 #include "cli/command.h"
 #include "ops/kube/connect.h"
 #include "ops/preflight/preflight.h"
-#include "ops/preflight/report.h"
+#include "ops/report.h"
 
 namespace garret::cli {
 

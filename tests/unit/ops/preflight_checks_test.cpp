@@ -11,7 +11,7 @@
 #include "ops/kube/nodes.h"
 #include "ops/preflight/checks.h"
 #include "ops/preflight/manifests.h"
-#include "ops/preflight/report.h"
+#include "ops/report.h"
 #include "ops/preflight/settings.h"
 
 namespace garret::ops::preflight {

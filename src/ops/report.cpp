@@ -1,4 +1,4 @@
-#include "ops/preflight/report.h"
+#include "ops/report.h"
 
 namespace garret::ops {
 
