@@ -61,6 +61,10 @@ class NarIngest::PackReaders {
 
 namespace {
 
+// Bytes queued between the network reader and the ingest stages.
+constexpr std::size_t kPipelineBytes = 1 << 20;
+
+
 // Reads a stored chunk's frame (the served bytes must include it).
 Status readFrame(NarIngest::PackReaders& packs, const db::ChunkRecord& c,
                  std::vector<std::uint8_t>& out) {
@@ -106,24 +110,28 @@ Result<std::unique_ptr<NarIngest>> NarIngest::start(IngestContext& ctx,
       codec::makeDecompressor(sent_compression, *in->validator_, ctx.settings.max_nar_size);
   // Uncompressed uploads (Attic's upload-path) are the NAR itself, which the
   // validator hashes already: a second SHA-256 pass would be wasted.
+  Sink* first = in->decompressor_.get();
   if (sent_compression != codec::Compression::kNone) {
     in->sent_hasher_ = std::make_unique<HashingSink>(in->decompressor_.get());
+    first = in->sent_hasher_.get();
   }
+  // The stages above run on their own thread while the caller reads the
+  // next piece from the network.
+  in->head_ = std::make_unique<PipelinedSink>(*first, kPipelineBytes);
   return in;
 }
 
 NarIngest::~NarIngest() {
+  head_.reset();  // stops the pipeline thread before the stages it feeds go
   // Abandoned: the pool skips what it has not started; the slots are
   // shared, so a running task finishes on its own.
   for (auto& slot : in_flight_) slot->cancelled = true;
 }
 
-Status NarIngest::write(ByteSpan data) {
-  return sent_hasher_ ? sent_hasher_->write(data) : decompressor_->write(data);
-}
+Status NarIngest::write(ByteSpan data) { return head_->write(data); }
 
 Status NarIngest::finish() {
-  GARRET_TRY(sent_hasher_ ? sent_hasher_->finish() : decompressor_->finish());
+  GARRET_TRY(head_->finish());
   while (!in_flight_.empty()) GARRET_TRY(takeOldest());
   GARRET_TRY(packs_.finish());
   file_hash_ = file_hasher_.finish();

@@ -24,6 +24,7 @@
 #include "codec/codec.h"
 #include "core/clock.h"
 #include "core/hash.h"
+#include "core/pipelined_sink.h"
 #include "core/stream.h"
 #include "db/metadata_db.h"
 #include "nar/nar_validator.h"
@@ -90,6 +91,7 @@ class NarIngest final : public Sink {
   std::unique_ptr<Sink> decompressor_;
   std::unique_ptr<nar::NarValidator> validator_;
   std::unique_ptr<chunk::Chunker> chunker_;
+  std::unique_ptr<PipelinedSink> head_;  // feeds sent_hasher_ or decompressor_
 
   std::deque<std::shared_ptr<Slot>> in_flight_;
   std::size_t max_in_flight_;
