@@ -10,8 +10,8 @@
 #   BENCH_PUSH_PATHS       number of store paths (default 16)
 #   BENCH_PUSH_MIB         MiB per path (default 64; 16 x 64 = 1 GiB)
 #   BENCH_PUSH_JOBS        garret push -j (default: its own default)
-#   BENCH_PUSH_LEVEL       zstd level of both sides (default 8, garretd's default;
-#                          nix copy gets it as compression-level)
+#   BENCH_PUSH_LEVEL       zstd level of the equal-level comparison (default 8,
+#                          garretd's default; nix copy gets it as compression-level)
 #   BENCH_PUSH_KEEP_PATHS=1  keep the corpus store paths
 #   BENCH_NO_DOC=1         do not write the table into docs/performance.md
 set -euo pipefail
@@ -90,43 +90,70 @@ timed() {
   read -r WALL RSS <"$WORK/$name.time"
 }
 
-log "nix copy --to file://...?compression=zstd&compression-level=$LEVEL"
-timed nix nix copy --to "file://$WORK/nix-cache?compression=zstd&compression-level=$LEVEL" "${PATHS[@]}"
-NIX_WALL=$WALL
-NIX_RSS=$RSS
-NIX_BYTES=$(du -sb "$WORK/nix-cache" | cut -f1)
+# nix_copy LEVEL: nix copy of the corpus to a fresh file:// cache (LEVEL
+# "default" = Nix's own zstd level); sets WALL, RSS and BYTES.
+nix_copy() {
+  local url="file://$WORK/nix-cache-$1?compression=zstd"
+  [ "$1" = default ] || url="$url&compression-level=$1"
+  log "nix copy --to $url"
+  timed "nix-$1" nix copy --to "$url" "${PATHS[@]}"
+  BYTES=$(du -sb "$WORK/nix-cache-$1" | cut -f1)
+  rm -rf "$WORK/nix-cache-$1"
+}
 
-log "garret push to garretd (fresh SQLite + local storage)"
-mkdir -p "$WORK/data"
-printf '[compression]\ntype = "zstd"\nlevel = %s\n' "$LEVEL" >"$WORK/garretd.toml"
-start_bench_garretd "$OUT/push-garretd.log" -f "$WORK/garretd.toml" --data-dir "$WORK/data" ||
-  die "garretd did not start"
-TOKEN=$("$GARRETD" make-token --data-dir "$WORK/data" --sub bench --validity 1d --push '*' --pull '*' --create-cache '*')
-export XDG_CONFIG_HOME=$WORK/config
-"$GARRET" login bench "http://127.0.0.1:$PORT" "$TOKEN" >/dev/null
-"$GARRET" cache create bench:push >/dev/null
-JOBS=()
-[ -n "${BENCH_PUSH_JOBS:-}" ] && JOBS=(-j "$BENCH_PUSH_JOBS")
-timed garret "$GARRET" push bench:push "${JOBS[@]}" "${PATHS[@]}"
-G_WALL=$WALL
-G_RSS=$RSS
-G_BYTES=$(du -sb "$WORK/data/storage" | cut -f1)
-grep -q "pushed ${#PATHS[@]} path" "$WORK/garret.log" || die "garret push did not push every path: $(tail -n 3 "$WORK/garret.log")"
-stop_pid "$GARRETD_PID"
-GARRETD_PID=""
+# garret_push LEVEL: garret push of the corpus to a fresh garretd (SQLite,
+# local storage) whose zstd level is LEVEL ("default" = garretd's own);
+# sets WALL, RSS (the client's) and BYTES.
+garret_push() {
+  local data=$WORK/data-$1
+  mkdir -p "$data"
+  : >"$WORK/garretd-$1.toml"
+  [ "$1" = default ] || printf '[compression]\ntype = "zstd"\nlevel = %s\n' "$1" >"$WORK/garretd-$1.toml"
+  log "garret push to garretd (zstd level $1)"
+  start_bench_garretd "$OUT/push-garretd.log" -f "$WORK/garretd-$1.toml" --data-dir "$data" ||
+    die "garretd did not start"
+  local token
+  token=$("$GARRETD" make-token --data-dir "$data" --sub bench --validity 1d --push '*' --pull '*' --create-cache '*')
+  export XDG_CONFIG_HOME=$WORK/config-$1
+  "$GARRET" login bench "http://127.0.0.1:$PORT" "$token" >/dev/null
+  "$GARRET" cache create bench:push >/dev/null
+  local jobs=()
+  [ -n "${BENCH_PUSH_JOBS:-}" ] && jobs=(-j "$BENCH_PUSH_JOBS")
+  timed "garret-$1" "$GARRET" push bench:push "${jobs[@]}" "${PATHS[@]}"
+  BYTES=$(du -sb "$data/storage" | cut -f1)
+  grep -q "pushed ${#PATHS[@]} path" "$WORK/garret-$1.log" ||
+    die "garret push did not push every path: $(tail -n 3 "$WORK/garret-$1.log")"
+  stop_pid "$GARRETD_PID"
+  GARRETD_PID=""
+  rm -rf "$data"
+}
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 mb_s() { python3 -c "print(f'{$TOTAL / $1 / 1e6:.0f}')"; }
+ROWS=()
+# row LABEL: a table row from WALL, RSS and BYTES.
+row() {
+  ROWS+=("$(printf '| %s | %s | %s | %s MiB | %s |' "$1" "$WALL" "$(mb_s "$WALL")" "$((RSS / 1024))" \
+    "$(numfmt --to=iec "$BYTES")")")
+}
+nix_copy default; N_DEF=$WALL; row "nix copy --to file://…?compression=zstd (Nix's default level, 3)"
+nix_copy "$LEVEL"; N_LVL=$WALL; row "nix copy --to file://…?compression=zstd&compression-level=$LEVEL"
+garret_push default; G_DEF=$WALL; G_RSS=$RSS; row "garret push to garretd (garretd's default level, 8)"
+garret_push 3; G_3=$WALL; row "garret push to garretd, [compression] level = 3"
 {
-  echo "garret push benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, zstd level $LEVEL on both sides"
-  echo "corpus: ${#PATHS[@]} store paths, $(numfmt --to=iec "$TOTAL") of NAR (half random, half text)"
-  printf '%-44s %10s %10s %12s %12s\n' "" "wall s" "MB/s" "client RSS" "stored"
-  printf '%-44s %10s %10s %12s %12s\n' "nix copy --to file://… (zstd)" "$NIX_WALL" "$(mb_s "$NIX_WALL")" \
-    "$((NIX_RSS / 1024)) MiB" "$(numfmt --to=iec "$NIX_BYTES")"
-  printf '%-44s %10s %10s %12s %12s\n' "garret push (garretd on the same machine)" "$G_WALL" "$(mb_s "$G_WALL")" \
-    "$((G_RSS / 1024)) MiB" "$(numfmt --to=iec "$G_BYTES")"
-  echo "garret push wall / nix copy wall: $(ratio "$G_WALL" "$NIX_WALL")x (target <= 1.0x)"
-  echo "garret push peak client RSS: $((G_RSS / 1024)) MiB (target < 100 MiB)"
+  echo "garret push benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores; garretd on the same machine"
+  echo "corpus: ${#PATHS[@]} store paths, $(numfmt --to=iec "$TOTAL") of NAR (half random bytes, half text)"
+  echo
+  echo "| run | wall (s) | MB/s of NAR | peak RSS of the pushing client | stored |"
+  echo "|---|---:|---:|---:|---:|"
+  printf '%s\n' "${ROWS[@]}"
+  echo
+  echo "| ratio (garret push wall / nix copy wall) | value | target |"
+  echo "|---|---:|---|"
+  echo "| both at zstd level $LEVEL | $(ratio "$G_DEF" "$N_LVL")× | ≤ 1.0× |"
+  echo "| both at zstd level 3 | $(ratio "$G_3" "$N_DEF")× | ≤ 1.0× |"
+  echo "| each with its default level (garretd 8, Nix 3) | $(ratio "$G_DEF" "$N_DEF")× | ≤ 1.0× |"
+  echo "| peak client RSS, garret push | $((G_RSS / 1024)) MiB | < 100 MiB |"
 } | tee "$OUT/push.txt"
 write_generated push "$OUT/push.txt" 1
 log "done in $(($(date +%s) - T0)) s; table in bench/out/push.txt"
