@@ -32,6 +32,7 @@ std::string canonicalPath(const Route& r) {
     case RouteId::kMetrics: return "/metrics";
     case RouteId::kGetMissingPaths: return "/_api/v1/get-missing-paths";
     case RouteId::kUploadPath: return "/_api/v1/upload-path";
+    case RouteId::kListCaches: return "/_api/v1/caches";
     case RouteId::kCacheConfig: return "/_api/v1/cache-config/" + r.cache;
     case RouteId::kPins:
       return "/_api/v1/pins/" + r.cache + (r.arg.empty() ? "" : "/" + r.arg);
@@ -77,6 +78,7 @@ void checkRoute(std::string_view target) {
     case RouteId::kMetrics:
     case RouteId::kGetMissingPaths:
     case RouteId::kUploadPath:
+    case RouteId::kListCaches:
       FUZZ_CHECK(r->cache.empty() && r->arg.empty());
       break;
     case RouteId::kCacheConfig:
