@@ -24,7 +24,6 @@ TEST(Router, MatchesTheRouteTable) {
       {"/_api/v1/cache-config/main", true, RouteId::kCacheConfig, "main", ""},
       {"/_api/v1/get-missing-paths", true, RouteId::kGetMissingPaths, "", ""},
       {"/_api/v1/caches", true, RouteId::kListCaches, "", ""},
-      {"/_api/v1/caches/x", false, RouteId::kHealth, "", ""},
       {"/_api/v1/upload-path", true, RouteId::kUploadPath, "", ""},
       {"/main/nix-cache-info", true, RouteId::kCacheInfo, "main", ""},
       {"/main/attic-cache-info", true, RouteId::kAtticCacheInfo, "main", ""},
