@@ -12,6 +12,7 @@ namespace {
 // Alias expansion and !reference can multiply a small file into a huge tree
 // ("billion laughs"); every node the resolver creates counts against this.
 constexpr long kMaxNodes = 200'000;
+constexpr std::size_t kMaxProblems = 1000;
 
 constexpr std::array<std::string_view, 11> kGlobalKeywords = {
     "default", "include", "stages", "types", "variables", "workflow",
@@ -137,14 +138,57 @@ std::string joinPath(const std::vector<std::string>& parts, std::string_view sep
 // The configuration document of a file. A `spec:` header document (inputs of
 // a component or of the pipeline) before `---` is skipped; `$[[ inputs ]]`
 // are not interpolated.
+//
+// Not YAML::LoadAll: yaml-cpp 0.7's LoadAll loops forever (allocating) on some
+// malformed input. YAML::Load reads one document; the second is found by its
+// `---` line.
 YAML::Node parseDocument(const std::string& text) {
-  std::vector<YAML::Node> docs = YAML::LoadAll(text);
-  if (docs.empty()) return YAML::Node(YAML::NodeType::Null);
-  const YAML::Node& first = docs[0];
-  if (docs.size() > 1 && first.IsMap() && first.size() == 1 && hasKey(first, "spec")) {
-    return docs[1];
+  YAML::Node first = YAML::Load(text);
+  if (!first.IsMap() || first.size() != 1 || !hasKey(first, "spec")) return first;
+  std::size_t from = text.rfind("---", 0) == 0 ? 3 : 0;
+  for (std::size_t at = text.find("\n---", from); at != std::string::npos;
+       at = text.find("\n---", at + 1)) {
+    const std::size_t end = at + 4;
+    if (end == text.size() || text[end] == '\n' || text[end] == ' ' || text[end] == '\r' ||
+        text[end] == '\t') {
+      // Blank lines in front keep the line numbers of the whole file.
+      const auto lines = std::count(text.begin(), text.begin() + static_cast<long>(at + 1), '\n');
+      return YAML::Load(std::string(static_cast<std::size_t>(lines), '\n') + text.substr(at + 1));
+    }
   }
   return first;
+}
+
+// Whether the text has anything besides blank lines, comments and document
+// markers (an empty or comment-only file is a valid, empty configuration).
+bool hasContent(const std::string& text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + start, end - start);
+    const std::size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string_view::npos) {
+      line.remove_prefix(first);
+      if (!line.starts_with('#') && !line.starts_with("---") && !line.starts_with("...") &&
+          line != "~" && line != "null") {
+        return true;
+      }
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+// Records a problem; past kMaxProblems, one last problem says so and the rest
+// are dropped (a hostile file can otherwise produce millions).
+void addProblem(CiConfig& out, Problem p) {
+  if (out.problems.size() > kMaxProblems) return;
+  if (out.problems.size() == kMaxProblems) {
+    p = Problem{"yaml-error", "", p.file, 0,
+                "more than " + std::to_string(kMaxProblems) + " problems; the rest are not shown"};
+  }
+  out.problems.push_back(std::move(p));
 }
 
 struct Location {
@@ -168,8 +212,7 @@ class Resolver {
   YAML::Node applyIncludes(const YAML::Node& original, const std::string& file, int depth);
   YAML::Node includeOne(const YAML::Node& entry, const std::string& file, int depth);
   void problem(std::string id, std::string job, std::string file, int line, std::string msg) {
-    out_.problems.push_back(
-        Problem{std::move(id), std::move(job), std::move(file), line, std::move(msg)});
+    addProblem(out_, Problem{std::move(id), std::move(job), std::move(file), line, std::move(msg)});
   }
 
   const FileReader& read_;
@@ -182,7 +225,10 @@ class Resolver {
 };
 
 YAML::Node Resolver::copyWithMerges(const YAML::Node& n, const std::string& file, int depth) {
-  if (depth > kMaxYamlDepth || ++nodes_ > kMaxNodes) {
+  // Deep nodes cost more: yaml-cpp copies a subtree's node set into every
+  // enclosing map's memory pool, so memory grows with nodes x depth.
+  nodes_ += 1 + depth / 4;
+  if (depth > kMaxYamlDepth || nodes_ > kMaxNodes) {
     if (!budget_reported_) {
       budget_reported_ = true;
       problem("yaml-error", "", file, lineOf(n), "document too deeply nested or too large");
@@ -192,7 +238,10 @@ YAML::Node Resolver::copyWithMerges(const YAML::Node& n, const std::string& file
   switch (n.Type()) {
     case YAML::NodeType::Sequence: {
       YAML::Node out(YAML::NodeType::Sequence);
-      for (const auto& e : n) out.push_back(copyWithMerges(e, file, depth + 1));
+      for (const auto& e : n) {
+        if (nodes_ > kMaxNodes) break;  // out of budget: stop, do not walk the rest
+        out.push_back(copyWithMerges(e, file, depth + 1));
+      }
       return withTag(out, n.Tag());
     }
     case YAML::NodeType::Map:
@@ -208,6 +257,7 @@ YAML::Node Resolver::copyMap(const YAML::Node& n, const std::string& file, int d
   YAML::Node out(YAML::NodeType::Map);
   std::vector<YAML::Node> sources;
   for (const auto& kv : n) {
+    if (nodes_ > kMaxNodes) break;  // out of budget (reported once already)
     if (!isMergeKey(kv.first)) {
       setKey(out, cloneTree(kv.first), copyWithMerges(kv.second, file, depth + 1));
       continue;
@@ -244,7 +294,11 @@ YAML::Node Resolver::loadFile(const std::string& file, const std::string& text, 
     problem("yaml-error", "", file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.msg);
     return YAML::Node(YAML::NodeType::Map);
   }
-  if (doc.IsNull() || !doc.IsDefined()) return YAML::Node(YAML::NodeType::Map);
+  if (doc.IsNull() || !doc.IsDefined()) {
+    // yaml-cpp reads some malformed text as an empty document; GitLab does not.
+    if (hasContent(text)) problem("yaml-error", "", file, 1, "no YAML mapping could be read from this file");
+    return YAML::Node(YAML::NodeType::Map);
+  }
   if (!doc.IsMap()) {
     problem("yaml-error", "", file, lineOf(doc), "the configuration must be a mapping");
     return YAML::Node(YAML::NodeType::Map);
@@ -335,13 +389,15 @@ class JobResolver {
   void problem(const std::string& id, const std::string& job, const std::string& msg) {
     auto it = r_.locations().find(job);
     Location loc = it != r_.locations().end() ? it->second : Location{};
-    r_.out().problems.push_back(Problem{id, job, loc.file, loc.line, msg});
+    addProblem(r_.out(), Problem{id, job, loc.file, loc.line, msg});
   }
 
   YAML::Node config_;
   YAML::Node extended_;
   Resolver& r_;
   std::map<std::string, YAML::Node> done_;
+  std::map<std::string, int> height_;  // extends edges below a memoised job
+  std::set<std::string> too_deep_;     // jobs already reported as too deep
   long nodes_ = 0;
 };
 
@@ -364,7 +420,15 @@ std::vector<std::string> JobResolver::parentsOf(const std::string& name, const Y
 }
 
 YAML::Node JobResolver::resolveExtends(const std::string& name, std::vector<std::string>& stack) {
-  if (auto it = done_.find(name); it != done_.end()) return it->second;
+  if (auto it = done_.find(name); it != done_.end()) {
+    // Memoised from a shorter path: the chain through here may still be too deep.
+    const int edges = static_cast<int>(stack.size()) + height_[name];
+    if (!stack.empty() && edges > kMaxExtendsDepth && too_deep_.insert(stack.front()).second) {
+      problem("extends-too-deep", stack.front(),
+              "extends nested deeper than " + std::to_string(kMaxExtendsDepth) + " levels");
+    }
+    return it->second;
+  }
   const YAML::Node job = getKey(config_, name);
   const std::vector<std::string> parents = parentsOf(name, job);
   YAML::Node own = withoutKey(job, "extends");
@@ -376,6 +440,7 @@ YAML::Node JobResolver::resolveExtends(const std::string& name, std::vector<std:
   }
   stack.push_back(name);
   YAML::Node base(YAML::NodeType::Map);
+  int height = 0;
   for (const auto& parent : parents) {
     if (std::find(stack.begin(), stack.end(), parent) != stack.end()) {
       std::vector<std::string> cycle(std::find(stack.begin(), stack.end(), parent), stack.end());
@@ -388,8 +453,10 @@ YAML::Node JobResolver::resolveExtends(const std::string& name, std::vector<std:
       continue;
     }
     base.reset(deepMerge(base, resolveExtends(parent, stack)));
+    height = std::max(height, 1 + height_[parent]);
   }
   stack.pop_back();
+  height_[name] = height;
   return done_[name] = deepMerge(base, own);
 }
 
@@ -538,8 +605,7 @@ void resolveJobs(const YAML::Node& config, Resolver& resolver) {
     auto loc = resolver.locations().find(name);
     Location where = loc != resolver.locations().end() ? loc->second : Location{};
     if (!kv.second.IsMap()) {
-      out.problems.push_back(
-          Problem{"job-invalid", name, where.file, where.line, "a job must be a mapping"});
+      addProblem(out, Problem{"job-invalid", name, where.file, where.line, "a job must be a mapping"});
       continue;
     }
     out.jobs.push_back(

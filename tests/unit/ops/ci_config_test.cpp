@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -410,6 +412,21 @@ TEST(CiConfigExtends, TwelveLevelsTooDeep) {
   EXPECT_NE(findProblem(c, "extends-too-deep"), nullptr);
 }
 
+// Parents defined (and so memoised) before the deep job must not hide the depth.
+TEST(CiConfigExtends, TooDeepWhenParentsComeFirst) {
+  std::string yaml = ".j12: {script: [deep]}\n";
+  for (int i = 11; i >= 1; --i) {
+    yaml += ".j" + std::to_string(i) + ": {extends: .j" + std::to_string(i + 1) + "}\n";
+  }
+  CiConfig ok = load(yaml + "j0: {extends: .j2}\n");
+  EXPECT_EQ(findProblem(ok, "extends-too-deep"), nullptr);
+  CiConfig deep = load(yaml + "j0: {extends: .j1}\n");
+  const Problem* p = findProblem(deep, "extends-too-deep");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->job, "j0");
+  EXPECT_EQ(problemIds(deep), std::vector<std::string>{"extends-too-deep"});
+}
+
 // ---- !reference ---------------------------------------------------------------
 
 TEST(CiConfigReference, Simple) {
@@ -538,6 +555,30 @@ TEST(CiConfigJobs, SyntaxErrorIsProblemWithLine) {
   EXPECT_EQ(c.problems[0].file, ".gitlab-ci.yml");
   EXPECT_GT(c.problems[0].line, 0);
   EXPECT_TRUE(c.jobs.empty());
+}
+
+// yaml-cpp 0.7's LoadAll never returns on this input (found by fuzz_ci_yaml).
+TEST(CiConfigJobs, MalformedInputThatHangsLoadAll) {
+  std::ifstream in(std::string(GARRET_TEST_DATA_DIR) + "/../fuzz/corpus/ci_yaml/regress_loadall_loop.yml");
+  ASSERT_TRUE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  CiConfig c = load(text.str());
+  EXPECT_EQ(problemIds(c), std::vector<std::string>{"yaml-error"});
+}
+
+// A self-referencing anchor merged into itself at every level (found by
+// fuzz_ci_yaml): bounded work, memory and problem count.
+TEST(CiConfigJobs, RecursiveMergeIsBounded) {
+  std::ifstream in(std::string(GARRET_TEST_DATA_DIR) +
+                   "/../fuzz/corpus/ci_yaml/regress_recursive_merge.yml");
+  ASSERT_TRUE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  CiConfig c = load(text.str());
+  ASSERT_FALSE(c.problems.empty());
+  EXPECT_LE(c.problems.size(), 1001u);
+  EXPECT_EQ(c.problems[0].id, "yaml-error");
 }
 
 TEST(CiConfigJobs, SpecHeaderDocumentSkipped) {
