@@ -76,6 +76,33 @@ check_not "fails the job with GARRET_REQUIRED=true" job deadreq GARRET_SERVER_UR
   GARRET_TOKEN="$ADMIN" GARRET_REQUIRED=true -- setup
 expect_contains "with a reason" "$(cat "$TMP/job-deadreq.log")" "GARRET_REQUIRED is true"
 
+say "a pipeline using the template passes garret ci lint"
+repo="$TMP/repo"
+mkdir -p "$repo/ci/gitlab"
+cp "$TEMPLATE" "$repo/ci/gitlab/garret.yml"
+cat >"$repo/.gitlab-ci.yml" <<'YAML'
+include:
+  - local: ci/gitlab/garret.yml
+build:
+  extends: .garret
+  image: nixos/nix:2.24.9
+  tags: [nix, x86_64]
+  retry:
+    max: 2
+    when: [runner_system_failure, stuck_or_timeout_failure, job_execution_timeout, api_failure, scheduler_failure]
+  variables:
+    GARRET_SERVER_URL: https://cache.example.org/
+    GARRET_CACHE: main
+  script:
+    - nix build .#default
+YAML
+out=$("$GARRET" ci lint --root "$repo" 2>&1)
+expect_eq "lint exit 0" 0 $?
+expect_contains "no findings" "$out" "no findings"
+merged=$("$GARRET" ci lint --root "$repo" --print-merged build)
+expect_contains "the merged job runs the setup" "$merged" "garret_setup"
+expect_contains "and pushes after the script" "$merged" "garret push"
+
 say "no garret binary and no pinned download"
 rm "$BIN/garret"
 check_not "is refused when required" job nobin GARRET_SERVER_URL="$BASE" GARRET_CACHE=ci GARRET_REQUIRED=true -- setup
