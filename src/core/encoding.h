@@ -32,4 +32,8 @@ std::string nixBase32Encode(ByteSpan data);
 // invalid characters and non-zero excess bits.
 Result<std::vector<std::uint8_t>> nixBase32Decode(std::string_view text, std::size_t size);
 
+// Byte structure of UTF-8: lead bytes, sequence lengths and continuation
+// bytes (overlong forms and surrogates are not rejected).
+bool isWellFormedUtf8(std::string_view s);
+
 }  // namespace garret

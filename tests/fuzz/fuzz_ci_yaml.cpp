@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/encoding.h"
 #include "fuzz_util.h"
 #include "ops/gitlab/ci_checks.h"
 #include "ops/gitlab/ci_config.h"
@@ -40,21 +41,6 @@ std::string canon(const YAML::Node& n) {
     return out + "}";
   }
   return "~";
-}
-
-// yaml-cpp's emitter replaces invalid UTF-8 with U+FFFD (GitLab rejects such
-// files anyway), so the read-back check only applies to valid UTF-8.
-bool validUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
 }
 
 void checkFindings(const std::vector<garret::ops::Finding>& findings) {
@@ -107,7 +93,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   strict.forbidden_tags = {"saas-*", "*shared*"};
   checkFindings(gl::lintCiConfig(config, gl::CiPolicy{}));
   checkFindings(gl::lintCiConfig(config, strict));
-  if (validUtf8(text)) {
+  // yaml-cpp's emitter replaces invalid UTF-8 with U+FFFD (GitLab rejects such
+  // files anyway), so the read-back check only applies to valid UTF-8.
+  if (garret::isWellFormedUtf8(text)) {
     for (const auto& job : config.jobs) checkMerged(job);
   }
   checkPolicy(text);

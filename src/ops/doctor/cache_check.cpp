@@ -1,5 +1,7 @@
 #include "ops/doctor/cache_check.h"
 
+#include "core/timestamp.h"
+
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -14,17 +16,6 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-std::optional<std::int64_t> toUnix(int y, int mo, int d, int h, int mi, int s) {
-  if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  return static_cast<std::int64_t>(::timegm(&tm));
-}
 
 Finding unhealthy(const std::string& subject, std::string message, const std::string& url) {
   return {"cache-unhealthy", Severity::kError, subject, "", 0, std::move(message),
@@ -79,11 +70,11 @@ std::optional<std::int64_t> parseCertDate(std::string_view text) {
       static_cast<std::size_t>(n) == s.size()) {
     const char* p = std::strstr(kMonths, mon);
     if (p == nullptr || std::strlen(mon) != 3 || (p - kMonths) % 3 != 0) return std::nullopt;
-    return toUnix(y, static_cast<int>(p - kMonths) / 3 + 1, d, h, mi, sec);
+    return civilToUnix(y, static_cast<int>(p - kMonths) / 3 + 1, d, h, mi, sec);
   }
   if (std::sscanf(s.c_str(), "%d-%d-%d %d:%d:%d GMT%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 &&
       static_cast<std::size_t>(n) == s.size()) {
-    return toUnix(y, mo, d, h, mi, sec);
+    return civilToUnix(y, mo, d, h, mi, sec);
   }
   return std::nullopt;
 }

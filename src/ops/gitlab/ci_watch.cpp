@@ -1,5 +1,7 @@
 #include "ops/gitlab/ci_watch.h"
 
+#include "core/timestamp.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -174,38 +176,7 @@ std::string formatDuration(std::optional<double> seconds) {
   return buf;
 }
 
-std::optional<double> parseIsoTime(std::string_view text) {
-  int y, mo, d, h, mi, s, consumed = 0;
-  const std::string str(text.substr(0, 64));
-  if (std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) != 6 ||
-      mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  double t = static_cast<double>(timegm(&tm));
-  std::string_view rest = std::string_view(str).substr(static_cast<std::size_t>(consumed));
-  if (rest.starts_with('.')) {
-    std::size_t n = 1;
-    double frac = 0, scale = 0.1;
-    for (; n < rest.size() && std::isdigit(static_cast<unsigned char>(rest[n])); ++n, scale /= 10) {
-      frac += (rest[n] - '0') * scale;
-    }
-    t += frac;
-    rest.remove_prefix(n);
-  }
-  int oh = 0, om = 0;
-  if ((rest.starts_with('+') || rest.starts_with('-')) &&
-      std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &oh, &om) == 2) {
-    t -= (rest[0] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-  }
-  return t;
-}
+std::optional<double> parseIsoTime(std::string_view text) { return parseRfc3339(text); }
 
 std::string renderJobTable(const PipelineWatch& watch) {
   const Pipeline& p = watch.pipeline();

@@ -1,5 +1,7 @@
 #include "ops/gitlab/gitlab_client.h"
 
+#include "core/encoding.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -112,18 +114,6 @@ std::string withPage(const std::string& url, const std::string& page) {
   return out + "&page=" + page;
 }
 
-bool validUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
-}
 
 bool validKey(const std::string& key) {
   return !key.empty() && key.size() <= 255 && std::all_of(key.begin(), key.end(), [](char c) {
@@ -133,7 +123,7 @@ bool validKey(const std::string& key) {
 
 Status checkVariable(const Variable& v, const std::string& what) {
   if (!validKey(v.key)) return invalid(what + ": keys are 1-255 characters of A-Z a-z 0-9 _");
-  if (!validUtf8(v.value) || !validUtf8(v.environment_scope)) {
+  if (!isWellFormedUtf8(v.value) || !isWellFormedUtf8(v.environment_scope)) {
     return invalid(what + ": the value is not valid UTF-8");
   }
   if (v.masked) {

@@ -1,5 +1,7 @@
 #include "ops/kube/json_access.h"
 
+#include "core/timestamp.h"
+
 #include <cstdio>
 #include <ctime>
 
@@ -53,39 +55,6 @@ std::optional<nlohmann::json> parseJson(std::string_view text) {
   return j;
 }
 
-std::optional<std::int64_t> parseRfc3339(std::string_view text) {
-  std::string s(text);
-  int y, mo, d, h, mi, sec, consumed = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6 ||
-      consumed != 19) {
-    return std::nullopt;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970 || y > 9999) {
-    return std::nullopt;
-  }
-  std::size_t i = 19;
-  if (i < s.size() && s[i] == '.') {
-    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9';) ++i;
-  }
-  std::int64_t offset = 0;
-  std::string_view zone = std::string_view(s).substr(i);
-  if (zone == "Z" || zone == "z") {
-    offset = 0;
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':') {
-    int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
-    offset = (zone[0] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-  } else {
-    return std::nullopt;
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  return static_cast<std::int64_t>(::timegm(&tm)) - offset;
-}
+std::optional<std::int64_t> parseRfc3339(std::string_view text) { return parseRfc3339Seconds(text); }
 
 }  // namespace garret::ops
