@@ -9,12 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "support/child_process.h"
+#include "support/fake_gitlab.h"
 
 namespace garret::ops::gitlab {
 namespace {
 
 using garret::testing::ChildProcess;
+using garret::testing::FakeGitlab;
 
 Job job(long id, std::string name, std::string stage, std::string status, std::string reason = "") {
   Job j;
@@ -180,32 +181,6 @@ TEST(CiWatchFormat, TableAndSummary) {
 
 // ---- against the fake GitLab ---------------------------------------------------------
 
-struct FakeGitlab {
-  std::unique_ptr<ChildProcess> process;
-  std::string url;
-
-  explicit FakeGitlab(std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {"python3",
-                                     std::string(GARRET_TEST_DATA_DIR) + "/../support/fake_gitlab.py"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string why;
-    process = ChildProcess::start(argv, why);
-    EXPECT_TRUE(process) << why;
-    if (!process) return;
-    auto port = process->waitForLine("listening ");
-    EXPECT_TRUE(port) << "fake_gitlab.py did not start";
-    if (port) url = "http://127.0.0.1:" + *port;
-  }
-
-  nlohmann::json state() {
-    auto http = client::makeCurlHttpClient();
-    client::HttpRequest req;
-    req.url = url + "/__state";
-    auto r = http->send(req);
-    EXPECT_TRUE(r.ok() && r->ok());
-    return r.ok() ? nlohmann::json::parse(r->body) : nlohmann::json();
-  }
-};
 
 struct WatchRun {
   int code = -1;

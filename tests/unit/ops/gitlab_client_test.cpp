@@ -11,33 +11,16 @@
 #include <string>
 #include <vector>
 
-#include "support/child_process.h"
+#include "support/fake_gitlab.h"
 
 namespace garret::ops::gitlab {
 namespace {
 
 using garret::testing::ChildProcess;
+using garret::testing::FakeGitlab;
 
 constexpr const char* kToken = "glpat-test-token";
 
-// A fake GitLab on a free port, stopped when the object dies.
-struct FakeGitlab {
-  std::unique_ptr<ChildProcess> process;
-  std::string url;
-
-  explicit FakeGitlab(std::vector<std::string> args = {}) {
-    std::vector<std::string> argv = {"python3",
-                                     std::string(GARRET_TEST_DATA_DIR) + "/../support/fake_gitlab.py"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::string why;
-    process = ChildProcess::start(argv, why);
-    EXPECT_TRUE(process) << why;
-    if (!process) return;
-    auto port = process->waitForLine("listening ");
-    EXPECT_TRUE(port) << "fake_gitlab.py did not start";
-    if (port) url = "http://127.0.0.1:" + *port;
-  }
-};
 
 class GitlabClientTest : public ::testing::Test {
  protected:
