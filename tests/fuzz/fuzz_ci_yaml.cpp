@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "../support/yaml_canon.h"
 #include "core/encoding.h"
 #include "fuzz_util.h"
 #include "ops/gitlab/ci_checks.h"
@@ -25,23 +26,7 @@ namespace {
 
 namespace gl = garret::ops::gitlab;
 
-// One-line form of a tree, maps with sorted keys; tags ignored.
-std::string canon(const YAML::Node& n) {
-  if (n.IsScalar()) return "'" + n.Scalar() + "'";
-  if (n.IsSequence()) {
-    std::string out = "[";
-    for (const auto& e : n) out += canon(e) + ",";
-    return out + "]";
-  }
-  if (n.IsMap()) {
-    std::multimap<std::string, std::string> sorted;
-    for (const auto& kv : n) sorted.emplace(canon(kv.first), canon(kv.second));
-    std::string out = "{";
-    for (const auto& [k, v] : sorted) out += k + ":" + v + ",";
-    return out + "}";
-  }
-  return "~";
-}
+std::string canon(const YAML::Node& n) { return garret::testing::canonicalYaml(n); }
 
 void checkFindings(const std::vector<garret::ops::Finding>& findings) {
   const auto& ids = gl::ciFindingIds();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/yaml_canon.h"
 #include "ops/gitlab/ci_checks.h"
 #include "ops/gitlab/ci_config.h"
 #include "ops/gitlab/ci_policy.h"
@@ -149,23 +150,7 @@ TEST(CiFixtures, CleanFixtureHasNoFindings) {
   EXPECT_GE(linted.config.jobs.size(), 4u);
 }
 
-// One-line form of a tree, maps with sorted keys; tags ignored.
-std::string canon(const YAML::Node& n) {
-  if (n.IsScalar()) return "'" + n.Scalar() + "'";
-  if (n.IsSequence()) {
-    std::string out = "[";
-    for (const auto& e : n) out += canon(e) + ",";
-    return out + "]";
-  }
-  if (n.IsMap()) {
-    std::map<std::string, std::string> sorted;
-    for (const auto& kv : n) sorted[canon(kv.first)] = canon(kv.second);
-    std::string out = "{";
-    for (const auto& [k, v] : sorted) out += k + ":" + v + ",";
-    return out + "}";
-  }
-  return "~";
-}
+std::string canon(const YAML::Node& n) { return garret::testing::canonicalYaml(n); }
 
 TEST(CiFixtures, MergedOutputParsesBackToTheSameTree) {
   Linted linted = lintFixture("resolution");
