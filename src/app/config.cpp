@@ -20,6 +20,7 @@
 #include "chunk/fastcdc.h"
 #include "core/duration.h"
 #include "core/encoding.h"
+#include "core/text.h"
 #include "storage/blob_store.h"
 
 namespace garret::app {
@@ -593,12 +594,6 @@ std::string typeName(const TomlValue& v) {
   }
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -606,7 +601,7 @@ std::string lower(std::string_view s) {
 }
 
 Result<std::int64_t> parseInteger(std::string_view text) {
-  std::string_view t = trim(text);
+  std::string_view t = trimSpace(text);
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
   if (t.empty() || ec != std::errc() || end != t.data() + t.size()) {
@@ -627,7 +622,7 @@ Result<std::vector<std::string>> readList(const Input& in) {
     std::string_view rest = in.text;
     while (!rest.empty()) {
       std::size_t comma = rest.find(',');
-      std::string_view item = trim(rest.substr(0, comma));
+      std::string_view item = trimSpace(rest.substr(0, comma));
       if (!item.empty()) out.emplace_back(item);
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
@@ -650,7 +645,7 @@ Result<bool> readBool(const Input& in) {
     if (!in.toml->is_boolean()) return invalid("expected true or false, got " + typeName(*in.toml));
     return in.toml->as_boolean();
   }
-  std::string t = lower(trim(in.text));
+  std::string t = lower(trimSpace(in.text));
   if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
   if (t == "false" || t == "0" || t == "no" || t == "off") return false;
   return invalid("expected true or false, got \"" + std::string(in.text) + "\"");
@@ -664,7 +659,7 @@ Result<std::int64_t> readInteger(const Input& in) {
 
 // "12 hours", "0", or a bare number of seconds.
 Result<std::int64_t> parseSeconds(std::string_view text) {
-  std::string_view t = trim(text);
+  std::string_view t = trimSpace(text);
   if (!t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return parseInteger(t);
   }

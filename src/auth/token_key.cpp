@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "core/encoding.h"
+#include "core/text.h"
 
 namespace garret::auth {
 namespace {
@@ -26,18 +27,6 @@ struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-
-std::string_view trimSpace(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // Decodes a PEM RSA key. `selection` is EVP_PKEY_KEYPAIR or
 // EVP_PKEY_PUBLIC_KEY. No passphrase source is set, so an encrypted key

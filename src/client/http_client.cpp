@@ -7,6 +7,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "core/text.h"
+
 namespace garret::client {
 
 namespace {
@@ -14,19 +16,6 @@ namespace {
 void initCurlOnce() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 // State of one transfer, shared with the curl callbacks.
@@ -70,7 +59,7 @@ std::size_t onHeader(char* data, std::size_t, std::size_t n, void* user) {
   std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return n;
   t->response->headers.push_back(
-      Header{std::string(trimmed(line.substr(0, colon))), std::string(trimmed(line.substr(colon + 1)))});
+      Header{std::string(trimSpace(line.substr(0, colon))), std::string(trimSpace(line.substr(colon + 1)))});
   return n;
 }
 
@@ -220,7 +209,7 @@ class CurlHttpClient final : public HttpClient {
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const Header& h : headers) {
-    if (iequals(h.name, name)) return h.value;
+    if (equalsIgnoreCase(h.name, name)) return h.value;
   }
   return std::nullopt;
 }

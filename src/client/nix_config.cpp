@@ -5,6 +5,8 @@
 #include <sstream>
 #include <vector>
 
+#include "core/text.h"
+
 namespace garret::client {
 
 namespace {
@@ -13,12 +15,6 @@ struct ConfLine {
   std::string key;     // empty for comments/blank lines
   std::vector<std::string> values;
 };
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 std::vector<std::string> words(std::string_view s) {
   std::vector<std::string> out;
@@ -31,7 +27,7 @@ ConfLine parseLine(std::string_view line) {
   std::string_view body = line.substr(0, line.find('#'));
   std::size_t eq = body.find('=');
   if (eq == std::string_view::npos) return {};
-  return ConfLine{std::string(trim(body.substr(0, eq))), words(body.substr(eq + 1))};
+  return ConfLine{std::string(trimSpace(body.substr(0, eq))), words(body.substr(eq + 1))};
 }
 
 std::vector<std::string> splitLines(std::string_view text) {
@@ -95,7 +91,7 @@ void appendValue(std::vector<std::string>& lines, std::string_view plain, std::s
       std::string_view body = l;
       std::size_t hash = body.find('#');
       std::string comment = hash == std::string_view::npos ? "" : " " + std::string(body.substr(hash));
-      l = std::string(trim(body.substr(0, hash))) + " " + std::string(value) + comment;
+      l = std::string(trimSpace(body.substr(0, hash))) + " " + std::string(value) + comment;
       return;
     }
   }

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/encoding.h"
+#include "core/text.h"
 #include "storage/s3/s3_xml.h"
 
 namespace garret::storage::s3 {
@@ -31,19 +32,6 @@ void initCurlOnce() {
 double unitRandom() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 // State of one curl transfer, shared with its callbacks.
@@ -108,10 +96,10 @@ std::size_t onHeader(char* data, std::size_t, std::size_t n, void* user) {
   std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return n;
   std::string_view name = line.substr(0, colon);
-  std::string_view value = trim(line.substr(colon + 1));
-  if (iequals(name, "ETag")) {
+  std::string_view value = trimSpace(line.substr(colon + 1));
+  if (equalsIgnoreCase(name, "ETag")) {
     t->response->etag = std::string(value);
-  } else if (iequals(name, "Content-Length")) {
+  } else if (equalsIgnoreCase(name, "Content-Length")) {
     std::uint64_t length = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), length);
     if (ec == std::errc() && end == value.data() + value.size()) {
@@ -369,7 +357,7 @@ S3Client::HeaderList S3Client::headerList(const Request& request, std::string& u
   add("Authorization: " + auth);
   add("Expect:");  // no 100-continue round trip
   bool has_type = std::any_of(request.headers.begin(), request.headers.end(),
-                              [](const Header& h) { return iequals(h.name, "Content-Type"); });
+                              [](const Header& h) { return equalsIgnoreCase(h.name, "Content-Type"); });
   if (!has_type && request.method == "POST") add("Content-Type: application/xml");
   return list;
 }

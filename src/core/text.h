@@ -1,0 +1,25 @@
+#pragma once
+
+// Small text helpers shared by the parsers of headers, configs and files.
+
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
+namespace garret {
+
+// Without leading and trailing ASCII whitespace (std::isspace in the C locale).
+inline std::string_view trimSpace(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// ASCII case-insensitive equality (HTTP header names, tokens).
+inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace garret
