@@ -104,16 +104,25 @@ std::vector<std::string> podSecretRefs(const YAML::Node& spec) {
   return out;
 }
 
-// The Secret a document defines or makes another controller create; "" if none.
-std::string definedSecret(const YAML::Node& doc, const std::string& kind) {
+// The Secrets a document defines or makes an operator create.
+std::vector<std::string> definedSecrets(const YAML::Node& doc, const std::string& kind) {
   std::string name = str(child(doc, "metadata"), "name");
-  if (kind == "Secret" || kind == "SealedSecret") return name;
+  if (kind == "Secret" || kind == "SealedSecret") return {name};
   if (kind == "ExternalSecret") {
     std::string target = str(child(child(doc, "spec"), "target"), "name");
-    return target.empty() ? name : target;
+    return {target.empty() ? name : target};
   }
-  if (kind == "Certificate") return str(child(doc, "spec"), "secretName");
-  return "";
+  if (kind == "Certificate") return {str(child(doc, "spec"), "secretName")};
+  if (kind == "Cluster" && str(doc, "apiVersion").starts_with("postgresql.cnpg.io/")) {
+    // CloudNativePG creates these for a Cluster; <name>-app only when the
+    // bootstrap does not name a secret of its own.
+    std::vector<std::string> out = {name + "-ca", name + "-server", name + "-replication", name + "-superuser"};
+    if (str(child(child(child(child(doc, "spec"), "bootstrap"), "initdb"), "secret"), "name").empty()) {
+      out.push_back(name + "-app");
+    }
+    return out;
+  }
+  return {};
 }
 
 std::string namespaceOf(const YAML::Node& doc, const std::string& fallback) {
@@ -193,8 +202,9 @@ ManifestScan scanManifests(const std::vector<ManifestDoc>& docs, const std::stri
   std::set<std::pair<std::string, std::string>> defined;
   for (const ManifestDoc& doc : docs) {
     std::string kind = str(doc.node, "kind");
-    std::string secret = definedSecret(doc.node, kind);
-    if (!secret.empty()) defined.insert({namespaceOf(doc.node, default_namespace), secret});
+    for (const std::string& secret : definedSecrets(doc.node, kind)) {
+      if (!secret.empty()) defined.insert({namespaceOf(doc.node, default_namespace), secret});
+    }
     if (kind == "Ingress") checkIngress(doc, scan.findings);
   }
   std::set<std::pair<std::string, std::string>> reported;

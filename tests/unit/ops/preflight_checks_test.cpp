@@ -252,3 +252,44 @@ TEST(PreflightReport, JsonShapeStatusAndExitCodes) {
 
 }  // namespace
 }  // namespace garret::ops::preflight
+
+namespace garret::ops::preflight {
+namespace {
+
+TEST(PreflightManifests, SecretsCloudNativePgCreatesAreNotMissing) {
+  std::vector<Finding> errors;
+  auto docs = parseManifests(R"(apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: db, namespace: garret}
+spec: {instances: 1}
+---
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: own, namespace: garret}
+spec: {bootstrap: {initdb: {secret: {name: own-credentials}}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: garret}
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          env:
+            - {name: A, valueFrom: {secretKeyRef: {name: db-app, key: uri}}}
+            - {name: B, valueFrom: {secretKeyRef: {name: own-app, key: uri}}}
+            - {name: C, valueFrom: {secretKeyRef: {name: own-credentials, key: password}}}
+)",
+                             "m.yaml", errors);
+  ASSERT_TRUE(errors.empty());
+  ManifestScan scan = scanManifests(docs, "garret");
+  std::set<std::string> missing;
+  for (const auto& u : scan.undefined_secrets) missing.insert(u.name);
+  // db-app comes from the operator; own-app does not (own bootstrap secret),
+  // and own-credentials is the user's to create.
+  EXPECT_EQ(missing, (std::set<std::string>{"own-app", "own-credentials"}));
+}
+
+}  // namespace
+}  // namespace garret::ops::preflight
