@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <csignal>
 #include <iostream>
 #include <mutex>
@@ -127,12 +128,13 @@ json summaryJson(const client::PushPlan& plan, const client::PushSummary& s) {
 
 void printSummary(const client::PushPlan& plan, const client::PushSummary& s) {
   double mbps = s.seconds > 0 ? static_cast<double>(s.bytes_sent) / s.seconds / 1e6 : 0;
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.2f s, %.1f MB/s", s.seconds, mbps);
   std::cerr << "pushed " << s.uploaded << " path(s), " << s.deduplicated << " already stored on the server; "
             << plan.already_present << " already in the cache, " << plan.upstream_signed
             << " from upstream; " << formatBytes(static_cast<double>(s.bytes_sent)) << " sent ("
-            << formatBytes(static_cast<double>(s.bytes_deduplicated)) << " deduplicated) in "
-            << static_cast<int>(s.seconds * 10) / 10.0 << " s, " << static_cast<int>(mbps * 10) / 10.0
-            << " MB/s\n";
+            << formatBytes(static_cast<double>(s.bytes_deduplicated)) << " deduplicated) in " << rate
+            << "\n";
   for (const auto& [path, error] : s.failed) std::cerr << "FAILED " << path << ": " << error << "\n";
 }
 
@@ -153,6 +155,12 @@ Result<std::pair<client::PushPlan, client::PushSummary>> pushOnce(
             std::cerr << "attempt " << next << " in " << delay.count() << " ms: " << e.message << "\n";
           }));
   if (o.dry_run) return std::pair{plan, client::PushSummary{}};
+  if (!quiet && !plan.to_push.empty()) {
+    std::cerr << plan.to_push.size() << " of " << plan.closure_size << " path(s) to push ("
+              << formatBytes(static_cast<double>(plan.bytes_to_push)) << "); " << plan.already_present
+              << " already in the cache, " << plan.upstream_signed << " from upstream; " << po.jobs
+              << " upload(s) at a time\n";
+  }
   Progress progress(isatty(STDERR_FILENO) == 1, quiet, plan.to_push.size(), plan.bytes_to_push);
   auto make_http = [] { return client::makeCurlHttpClient(); };
   client::PushSummary s = client::pushPaths(store, make_http, conn.server.endpoint, conn.server.token, plan,
