@@ -158,7 +158,8 @@ Result<std::pair<client::PushPlan, client::PushSummary>> pushOnce(
   if (!quiet && !plan.to_push.empty()) {
     std::cerr << plan.to_push.size() << " of " << plan.closure_size << " path(s) to push ("
               << formatBytes(static_cast<double>(plan.bytes_to_push)) << "); " << plan.already_present
-              << " already in the cache, " << plan.upstream_signed << " from upstream; " << po.jobs
+              << " already in the cache, " << plan.upstream_signed << " from upstream; "
+              << std::min<std::size_t>(static_cast<std::size_t>(po.jobs), plan.to_push.size())
               << " upload(s) at a time\n";
   }
   Progress progress(isatty(STDERR_FILENO) == 1, quiet, plan.to_push.size(), plan.bytes_to_push);
