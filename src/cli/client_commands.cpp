@@ -29,9 +29,7 @@ struct LoginOptions {
 Result<std::string> loginToken(const LoginOptions& o) {
   if (o.token == "-" || (o.token.empty() && o.token_file.empty() && !std::getenv("GARRET_TOKEN") &&
                          isatty(STDIN_FILENO) == 0)) {
-    std::string line;
-    std::getline(std::cin, line);
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    std::string line = readSecretLine();
     if (line.empty()) std::cerr << "no token on standard input: logging in without one (public caches only)\n";
     return line;
   }

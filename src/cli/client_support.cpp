@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "core/text.h"
 
 namespace garret::cli {
 
@@ -46,5 +47,11 @@ std::string formatBytes(double bytes) {
 }
 
 void printJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+
+std::string readSecretLine() {
+  std::string line;
+  std::getline(std::cin, line);
+  return std::string(trimSpace(line));
+}
 
 }  // namespace garret::cli

@@ -40,6 +40,10 @@ std::string formatBytes(double bytes);
 
 void printJson(const nlohmann::json& j);
 
+// The first line of standard input without surrounding whitespace (a token
+// piped in, e.g. `garret token make … | garret login …`).
+std::string readSecretLine();
+
 }  // namespace garret::cli
 
 namespace garret::cli {

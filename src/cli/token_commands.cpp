@@ -23,9 +23,7 @@ struct DistributeOptions {
 
 Result<std::string> valueToDistribute(const DistributeOptions& o) {
   if (o.server.empty() && isatty(STDIN_FILENO) == 0) {
-    std::string line;
-    std::getline(std::cin, line);
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
+    std::string line = readSecretLine();
     if (!line.empty()) return line;
   }
   GARRET_ASSIGN_OR_RETURN(auto found, client::findServer(client::defaultConfigPaths(), o.server));
