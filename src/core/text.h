@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string>
 #include <string_view>
 
 namespace garret {
@@ -20,6 +21,23 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
+}
+
+// Runs of the characters in `blanks` become one space; leading and trailing
+// runs are dropped ("  a \t b " → "a b" with blanks " \t").
+inline std::string collapseBlanks(std::string_view text, std::string_view blanks = " \t\n\r\f\v") {
+  std::string out;
+  bool pending = false;
+  for (char c : text) {
+    if (blanks.find(c) != std::string_view::npos) {
+      pending = !out.empty();
+      continue;
+    }
+    if (pending) out += ' ';
+    pending = false;
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace garret

@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/text.h"
+
 namespace garret::db::postgres {
 
 namespace {
@@ -40,20 +42,7 @@ constexpr StateMapping kClasses[] = {
 };
 
 // One line: libpq messages carry newlines and tabs.
-std::string oneLine(std::string_view text) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
+std::string oneLine(std::string_view text) { return collapseBlanks(text); }
 
 // libpq's own multi-line message as one line: the lines joined with "; ",
 // without libpq's tab-indented hints (ours replace them).

@@ -9,6 +9,7 @@
 
 #include "core/encoding.h"
 #include "core/hash.h"
+#include "core/text.h"
 
 namespace garret::storage::s3 {
 
@@ -35,20 +36,7 @@ std::string lowercase(std::string_view s) {
 }
 
 // Trims and collapses runs of spaces to one, as the canonical header value wants.
-std::string canonicalHeaderValue(std::string_view v) {
-  std::string out;
-  bool space = false;
-  for (char c : v) {
-    if (c == ' ' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
+std::string canonicalHeaderValue(std::string_view v) { return collapseBlanks(v, " \t"); }
 
 }  // namespace
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/encoding.h"
+#include "core/text.h"
 
 namespace garret {
 namespace {
@@ -40,6 +41,22 @@ TEST(EncodingTest, WellFormedUtf8) {
   EXPECT_FALSE(isWellFormedUtf8("\xe2\x82"));
   EXPECT_FALSE(isWellFormedUtf8("\xff"));
   EXPECT_FALSE(isWellFormedUtf8("a\xc3(b"));
+}
+
+}  // namespace
+}  // namespace garret
+
+namespace garret {
+namespace {
+
+TEST(TextTest, CollapseBlanks) {
+  EXPECT_EQ(collapseBlanks("  a \t\n b  c \n"), "a b c");
+  EXPECT_EQ(collapseBlanks("a\tb", " "), "a\tb");
+  EXPECT_EQ(collapseBlanks(" a  b ", " \t"), "a b");
+  EXPECT_EQ(collapseBlanks(""), "");
+  EXPECT_EQ(trimSpace("  x y \n"), "x y");
+  EXPECT_TRUE(equalsIgnoreCase("Content-Length", "content-LENGTH"));
+  EXPECT_FALSE(equalsIgnoreCase("a", "ab"));
 }
 
 }  // namespace
