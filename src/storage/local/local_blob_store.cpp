@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "storage/writer_lifecycle.h"
+
 namespace garret::storage {
 
 namespace fs = std::filesystem;
@@ -132,20 +134,21 @@ class LocalBlobWriter final : public BlobWriter {
       : root_(std::move(root)),
         target_(std::move(target)),
         temp_path_(std::move(temp.path)),
-        fd_(std::move(temp.fd)) {
+        fd_(std::move(temp.fd)),
+        life_(target_.string(), [this] { discard(); }) {
     buffer_.reserve(kWriteBufferSize);
   }
   ~LocalBlobWriter() override {
-    if (state_ != State::kCommitted) discard();
+    if (life_.state() != State::kCommitted) discard();
   }
 
   Status write(ByteSpan data) override {
-    GARRET_TRY(expect(State::kOpen, "write"));
+    GARRET_TRY(life_.expect(State::kOpen, "write"));
     if (buffer_.size() + data.size() > kWriteBufferSize) {
       GARRET_TRY(flush());
       // Big pieces go straight to the file instead of through the buffer.
       if (data.size() >= kWriteBufferSize) {
-        return guard(writeAll(fd_.get(), data.data(), data.size(), temp_path_));
+        return life_.guard(writeAll(fd_.get(), data.data(), data.size(), temp_path_));
       }
     }
     buffer_.insert(buffer_.end(), data.begin(), data.end());
@@ -153,43 +156,30 @@ class LocalBlobWriter final : public BlobWriter {
   }
 
   Status finish() override {
-    GARRET_TRY(expect(State::kOpen, "finish"));
+    GARRET_TRY(life_.expect(State::kOpen, "finish"));
     GARRET_TRY(flush());
-    state_ = State::kFinished;
+    life_.set(State::kFinished);
     return okStatus();
   }
 
   Status commit() override {
-    if (state_ == State::kOpen) GARRET_TRY(finish());
-    GARRET_TRY(expect(State::kFinished, "commit"));
-    GARRET_TRY(guard(makeDurable()));
-    state_ = State::kCommitted;
+    if (life_.state() == State::kOpen) GARRET_TRY(finish());
+    GARRET_TRY(life_.expect(State::kFinished, "commit"));
+    GARRET_TRY(life_.guard(makeDurable()));
+    life_.set(State::kCommitted);
     return okStatus();
   }
 
  private:
-  enum class State { kOpen, kFinished, kCommitted, kFailed };
+  using State = WriterLifecycle::State;
 
-  Status expect(State wanted, std::string_view op) const {
-    if (state_ == wanted) return okStatus();
-    if (state_ == State::kFailed) return error_;
-    return makeError(ErrorCode::kInternal, std::string(op) + " on blob writer for " +
-                                               target_.string() + " in the wrong state");
-  }
 
-  // Remembers a failure: the writer is dead and its temp file is gone.
-  Status guard(Status status) {
-    if (status.ok()) return status;
-    error_ = status.error();
-    state_ = State::kFailed;
-    discard();
-    return status;
-  }
+
 
   Status flush() {
     Status status = writeAll(fd_.get(), buffer_.data(), buffer_.size(), temp_path_);
     buffer_.clear();
-    return guard(std::move(status));
+    return life_.guard(std::move(status));
   }
 
   Status makeDurable() {
@@ -213,8 +203,7 @@ class LocalBlobWriter final : public BlobWriter {
   fs::path temp_path_;
   UniqueFd fd_;
   std::vector<std::uint8_t> buffer_;
-  State state_ = State::kOpen;
-  Error error_;
+  WriterLifecycle life_;
 };
 
 class LocalBlobReader final : public BlobReader {

@@ -6,6 +6,7 @@
 
 #include "storage/s3/s3_client.h"
 #include "storage/s3/s3_xml.h"
+#include "storage/writer_lifecycle.h"
 
 namespace garret::storage {
 
@@ -32,20 +33,23 @@ S3Client::Request objectRequest(std::string_view operation, std::string_view met
 class S3BlobWriter final : public BlobWriter {
  public:
   S3BlobWriter(S3Client& client, std::string object_key, std::size_t part_size)
-      : client_(client), object_key_(std::move(object_key)), part_size_(part_size) {
+      : client_(client),
+        object_key_(std::move(object_key)),
+        part_size_(part_size),
+        life_("s3 object " + object_key_, [this] { release(); }) {
     buffer_.reserve(std::min<std::size_t>(part_size_, 1 << 20));
   }
   ~S3BlobWriter() override {
     if (pending_.valid()) pending_.wait();
-    if (state_ != State::kCommitted && !upload_id_.empty()) abortUpload();
+    if (life_.state() != State::kCommitted && !upload_id_.empty()) abortUpload();
   }
 
   Status write(ByteSpan data) override {
-    GARRET_TRY(expect(State::kOpen, "write"));
+    GARRET_TRY(life_.expect(State::kOpen, "write"));
     while (!data.empty()) {
       // A full part goes out only when more data follows, so that a blob of
       // exactly one part is a single PutObject.
-      if (buffer_.size() == part_size_) GARRET_TRY(guard(sendPart()));
+      if (buffer_.size() == part_size_) GARRET_TRY(life_.guard(sendPart()));
       std::size_t take = std::min(part_size_ - buffer_.size(), data.size());
       buffer_.insert(buffer_.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
       data = data.subspan(take);
@@ -54,43 +58,35 @@ class S3BlobWriter final : public BlobWriter {
   }
 
   Status finish() override {
-    GARRET_TRY(expect(State::kOpen, "finish"));
+    GARRET_TRY(life_.expect(State::kOpen, "finish"));
     if (!upload_id_.empty()) {
-      if (!buffer_.empty()) GARRET_TRY(guard(sendPart()));
-      GARRET_TRY(guard(collectPending()));
+      if (!buffer_.empty()) GARRET_TRY(life_.guard(sendPart()));
+      GARRET_TRY(life_.guard(collectPending()));
     }
-    state_ = State::kFinished;
+    life_.set(State::kFinished);
     return okStatus();
   }
 
   Status commit() override {
-    if (state_ == State::kOpen) GARRET_TRY(finish());
-    GARRET_TRY(expect(State::kFinished, "commit"));
-    GARRET_TRY(guard(upload_id_.empty() ? putObject() : completeUpload()));
-    state_ = State::kCommitted;
+    if (life_.state() == State::kOpen) GARRET_TRY(finish());
+    GARRET_TRY(life_.expect(State::kFinished, "commit"));
+    GARRET_TRY(life_.guard(upload_id_.empty() ? putObject() : completeUpload()));
+    life_.set(State::kCommitted);
     return okStatus();
   }
 
  private:
-  enum class State { kOpen, kFinished, kCommitted, kFailed };
+  using State = WriterLifecycle::State;
 
-  Status expect(State wanted, std::string_view op) const {
-    if (state_ == wanted) return okStatus();
-    if (state_ == State::kFailed) return error_;
-    return makeError(ErrorCode::kInternal, std::string(op) + " on blob writer for s3 object " +
-                                               object_key_ + " in the wrong state");
-  }
-
-  // Remembers a failure: the writer is dead and its upload is aborted.
-  Status guard(Status status) {
-    if (status.ok()) return status;
-    error_ = status.error();
-    state_ = State::kFailed;
+  // A failed writer waits for its part in flight, aborts its upload and
+  // drops its buffer.
+  void release() {
     if (pending_.valid()) pending_.wait();
     if (!upload_id_.empty()) abortUpload();
     buffer_ = {};
-    return status;
   }
+
+
 
   Status putObject() {
     auto r = objectRequest("PutObject", "PUT", object_key_);
@@ -186,8 +182,7 @@ class S3BlobWriter final : public BlobWriter {
   std::string upload_id_;
   std::vector<std::string> etags_;
   std::future<Result<std::string>> pending_;
-  State state_ = State::kOpen;
-  Error error_;
+  WriterLifecycle life_;
 };
 
 class S3BlobReader final : public BlobReader {
